@@ -1,0 +1,155 @@
+/* h5.c - HDF5 attribute helpers. */
+#include "io/h5.h"
+
+#include <string.h>
+
+void h5_quiet(void)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static int put(hid_t obj, const char *name, hid_t type, hid_t space,
+	       const void *buf, err_t *e)
+{
+	hid_t a;
+	herr_t st;
+
+	if (H5Aexists(obj, name) > 0)
+		H5Adelete(obj, name);
+	a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0)
+		return err_set(e, "cannot create HDF5 attribute '%s'", name);
+	st = H5Awrite(a, type, buf);
+	H5Aclose(a);
+	return st < 0 ? err_set(e, "cannot write HDF5 attribute '%s'", name) : 0;
+}
+
+int h5_attr_put_str(hid_t obj, const char *name, const char *val, err_t *e)
+{
+	hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR);
+	int rc;
+
+	H5Tset_size(t, strlen(val) + 1);
+	H5Tset_strpad(t, H5T_STR_NULLTERM);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	rc = put(obj, name, t, s, val, e);
+	H5Sclose(s);
+	H5Tclose(t);
+	return rc;
+}
+
+int h5_attr_put_i64v(hid_t obj, const char *name, const int64_t *v, size_t n,
+		     err_t *e)
+{
+	hsize_t dim = n;
+	hid_t s = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+	int rc = put(obj, name, H5T_NATIVE_INT64, s, v, e);
+
+	H5Sclose(s);
+	return rc;
+}
+
+int h5_attr_put_i64(hid_t obj, const char *name, int64_t val, err_t *e)
+{
+	return h5_attr_put_i64v(obj, name, &val, 1, e);
+}
+
+int h5_attr_put_f64(hid_t obj, const char *name, double val, err_t *e)
+{
+	hid_t s = H5Screate(H5S_SCALAR);
+	int rc = put(obj, name, H5T_NATIVE_DOUBLE, s, &val, e);
+
+	H5Sclose(s);
+	return rc;
+}
+
+int h5_attr_exists(hid_t obj, const char *name)
+{
+	return H5Aexists(obj, name) > 0;
+}
+
+static hid_t open_attr(hid_t obj, const char *what, const char *name,
+		       H5T_class_t want, err_t *e)
+{
+	hid_t a, t, s;
+	int ok;
+
+	if (H5Aexists(obj, name) <= 0) {
+		err_set(e, "%s: attribute '%s' is missing", what, name);
+		return -1;
+	}
+	a = H5Aopen(obj, name, H5P_DEFAULT);
+	if (a < 0) {
+		err_set(e, "%s: cannot open attribute '%s'", what, name);
+		return -1;
+	}
+	t = H5Aget_type(a);
+	s = H5Aget_space(a);
+	ok = t >= 0 && s >= 0 && H5Tget_class(t) == want &&
+	     H5Sget_simple_extent_npoints(s) == 1;
+	if (t >= 0)
+		H5Tclose(t);
+	if (s >= 0)
+		H5Sclose(s);
+	if (!ok) {
+		H5Aclose(a);
+		err_set(e, "%s: attribute '%s' is not a single %s", what, name,
+			want == H5T_STRING ? "string" : "integer");
+		return -1;
+	}
+	return a;
+}
+
+int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
+		    int64_t *val, err_t *e)
+{
+	hid_t a = open_attr(obj, what, name, H5T_INTEGER, e);
+	herr_t st;
+
+	if (a < 0)
+		return -1;
+	st = H5Aread(a, H5T_NATIVE_INT64, val);
+	H5Aclose(a);
+	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
+}
+
+int h5_attr_get_str(hid_t obj, const char *what, const char *name, char *buf,
+		    size_t n, err_t *e)
+{
+	hid_t a = open_attr(obj, what, name, H5T_STRING, e);
+	hid_t ft, mt;
+	herr_t st = -1;
+
+	if (a < 0)
+		return -1;
+	ft = H5Aget_type(a);
+	if (H5Tis_variable_str(ft) > 0) {
+		char *p = NULL;
+
+		mt = H5Tcopy(H5T_C_S1);
+		H5Tset_size(mt, H5T_VARIABLE);
+		H5Tset_cset(mt, H5Tget_cset(ft));
+		st = H5Aread(a, mt, &p);
+		if (st >= 0 && p) {
+			snprintf(buf, n, "%s", p);
+			H5free_memory(p);
+		}
+	} else {
+		size_t sz = H5Tget_size(ft);
+		char tmp[4096];
+
+		mt = H5Tcopy(H5T_C_S1);
+		if (sz >= sizeof(tmp))
+			sz = sizeof(tmp) - 1;
+		H5Tset_size(mt, sz + 1);
+		H5Tset_strpad(mt, H5T_STR_NULLTERM);
+		H5Tset_cset(mt, H5Tget_cset(ft));
+		st = H5Aread(a, mt, tmp);
+		if (st >= 0)
+			snprintf(buf, n, "%s", tmp);
+	}
+	H5Tclose(mt);
+	H5Tclose(ft);
+	H5Aclose(a);
+	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
+}

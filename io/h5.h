@@ -1,0 +1,33 @@
+/*
+ * h5.h - small HDF5 helpers shared by the data set and checkpoint code:
+ * scalar and string attributes, and quieting HDF5's own error printing so
+ * that engram's one-line messages are what the user sees.
+ */
+#ifndef ENGRAM_H5_H
+#define ENGRAM_H5_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#include "io/err.h"
+
+/* Turn off HDF5's automatic error stack printing (idempotent). */
+void h5_quiet(void);
+
+int h5_attr_put_str(hid_t obj, const char *name, const char *val, err_t *e);
+int h5_attr_put_i64(hid_t obj, const char *name, int64_t val, err_t *e);
+int h5_attr_put_i64v(hid_t obj, const char *name, const int64_t *v, size_t n,
+		     err_t *e);
+int h5_attr_put_f64(hid_t obj, const char *name, double val, err_t *e);
+
+/* Readers: -1 with a message naming `what` (the file) and the attribute
+ * when it is missing or of the wrong class; 1 for "absent" where optional. */
+int h5_attr_get_str(hid_t obj, const char *what, const char *name, char *buf,
+		    size_t n, err_t *e);
+int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
+		    int64_t *val, err_t *e);
+int h5_attr_exists(hid_t obj, const char *name);
+
+#endif

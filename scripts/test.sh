@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# test.sh - build engram twice (optimized, and with AddressSanitizer +
+# UndefinedBehaviorSanitizer) and run the whole CTest suite on both.
+# Multi-rank tests start their own mpiexec; nothing to set by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j "$jobs")
+
+# The sanitizer build: leaks inside Open MPI's and HDF5's own start-up are
+# theirs, not ours, so leak checking stays off; memory errors and UB abort.
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DENGRAM_SANITIZE=ON -DENGRAM_NATIVE=OFF
+(cd build-asan &&
+ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --output-on-failure -j "$jobs")

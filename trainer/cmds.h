@@ -1,0 +1,8 @@
+/* cmds.h - engram's subcommands; each returns the process exit status. */
+#ifndef ENGRAM_CMDS_H
+#define ENGRAM_CMDS_H
+
+int cmd_prepare(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+
+#endif

@@ -1,0 +1,195 @@
+/* optim.c - SGD, Adam and AdamW as PyTorch computes them; gradient helpers. */
+#include "trainer/optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {
+	[OPT_SGD] = "sgd",
+	[OPT_ADAM] = "adam",
+	[OPT_ADAMW] = "adamw",
+};
+
+void optim_cfg_default(optim_cfg_t *c, optim_kind_t kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->beta1 = 0.9f;
+	c->beta2 = 0.999f;
+	c->eps = 1e-8f;
+	if (kind == OPT_ADAMW)
+		c->weight_decay = 0.01f;
+}
+
+/* The ranges PyTorch's constructors accept. */
+static int cfg_check(const optim_cfg_t *c, err_t *e)
+{
+	if (c->kind != OPT_SGD && c->kind != OPT_ADAM && c->kind != OPT_ADAMW)
+		return err_set(e, "optimizer: unknown kind %d", (int)c->kind);
+	if (!(c->weight_decay >= 0.0f))
+		return err_set(e, "optimizer %s: weight_decay %g, expected >= 0",
+			       kind_names[c->kind], c->weight_decay);
+	if (c->kind == OPT_SGD) {
+		if (!(c->momentum >= 0.0f))
+			return err_set(e, "optimizer sgd: momentum %g, expected >= 0",
+				       c->momentum);
+		return 0;
+	}
+	if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) ||
+	    !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+		return err_set(e, "optimizer %s: betas (%g, %g), expected each in [0, 1)",
+			       kind_names[c->kind], c->beta1, c->beta2);
+	if (!(c->eps >= 0.0f))
+		return err_set(e, "optimizer %s: eps %g, expected >= 0",
+			       kind_names[c->kind], c->eps);
+	return 0;
+}
+
+int optim_init(optim_t *o, const optim_cfg_t *cfg, size_t n, err_t *e)
+{
+	memset(o, 0, sizeof(*o));
+	if (cfg_check(cfg, e))
+		return -1;
+	o->cfg = *cfg;
+	o->n = n;
+	if (cfg->kind != OPT_SGD || cfg->momentum != 0.0f) {
+		o->m = err_calloc(n, sizeof(float), "optimizer first moment", e);
+		if (!o->m)
+			return -1;
+	}
+	if (cfg->kind != OPT_SGD) {
+		o->v = err_calloc(n, sizeof(float), "optimizer second moment", e);
+		if (!o->v) {
+			optim_free(o);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void optim_free(optim_t *o)
+{
+	free(o->m);
+	free(o->v);
+	o->m = NULL;
+	o->v = NULL;
+}
+
+static void sgd_step(optim_t *o, float *p, const float *grads, float lr)
+{
+	const float wd = o->cfg.weight_decay, mom = o->cfg.momentum;
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		float g = grads[i];
+
+		if (wd != 0.0f)
+			g += wd * p[i];
+		if (o->m) {
+			/* m starts at 0, so the first step's m = g as in PyTorch */
+			o->m[i] = mom * o->m[i] + g;
+			g = o->m[i];
+		}
+		p[i] -= lr * g;
+	}
+}
+
+/*
+ * Adam and AdamW.  The bias corrections are scalars computed once per step
+ * in double (beta2^t is close to 1 for small t), then used in float the way
+ * PyTorch's float kernels use its Python-float scalars.
+ */
+static void adam_step(optim_t *o, float *p, const float *grads, float lr)
+{
+	const optim_cfg_t *c = &o->cfg;
+	const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+	const float wd = c->weight_decay;
+	const int decoupled = c->kind == OPT_ADAMW;
+	double bc1 = 1.0 - pow(c->beta1, (double)o->t);
+	double bc2 = 1.0 - pow(c->beta2, (double)o->t);
+	const float step_size = (float)(lr / bc1);
+	const float bc2_sqrt = (float)sqrt(bc2);
+	const float decay = (float)(1.0 - (double)lr * wd);
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		float g = grads[i], denom;
+
+		if (decoupled)
+			p[i] *= decay;
+		else if (wd != 0.0f)
+			g += wd * p[i];
+		/* m = beta1 * m + (1 - beta1) * g, in PyTorch's lerp form */
+		o->m[i] += (1.0f - b1) * (g - o->m[i]);
+		o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
+		denom = sqrtf(o->v[i]) / bc2_sqrt + eps;
+		p[i] -= step_size * (o->m[i] / denom);
+	}
+}
+
+void optim_step(optim_t *o, float *params, const float *grads, float lr)
+{
+	o->t++;
+	if (o->cfg.kind == OPT_SGD)
+		sgd_step(o, params, grads, lr);
+	else
+		adam_step(o, params, grads, lr);
+}
+
+int optim_kind_parse(const char *s, optim_kind_t *k)
+{
+	int i;
+
+	for (i = 0; i < (int)(sizeof(kind_names) / sizeof(kind_names[0])); i++) {
+		if (!strcmp(s, kind_names[i])) {
+			*k = (optim_kind_t)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *optim_kind_name(optim_kind_t k)
+{
+	if ((int)k < 0 || k > OPT_ADAMW)
+		return "?";
+	return kind_names[k];
+}
+
+double grad_norm(const float *g, size_t n)
+{
+	double sum = 0.0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)g[i] * g[i];
+	return sqrt(sum);
+}
+
+double grad_clip(float *g, size_t n, double max_norm)
+{
+	double norm = grad_norm(g, n), coef;
+	float fc;
+	size_t i;
+
+	if (max_norm <= 0.0 || !isfinite(norm))
+		return norm;
+	coef = max_norm / (norm + 1e-6);
+	if (coef >= 1.0)
+		return norm;
+	fc = (float)coef;
+	for (i = 0; i < n; i++)
+		g[i] *= fc;
+	return norm;
+}
+
+int grad_finite(const float *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(g[i]))
+			return 0;
+	return 1;
+}

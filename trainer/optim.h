@@ -1,0 +1,82 @@
+/*
+ * optim.h - first-order optimizers over one flat parameter buffer, and the
+ * gradient helpers (norm, clipping, finiteness) that run before a step.
+ *
+ * The updates are PyTorch's torch.optim.SGD / Adam / AdamW (no nesterov, no
+ * dampening, no amsgrad), so that a run here can be compared with a PyTorch
+ * run step by step.  With g = grads[i], p = params[i], t = steps taken so far
+ * including this one:
+ *
+ *   SGD:    g = g + weight_decay * p                    (L2, if wd != 0)
+ *           m = momentum * m + g                         (if momentum != 0;
+ *           g = m                                        m starts at 0)
+ *           p = p - lr * g
+ *
+ *   Adam:   g = g + weight_decay * p                    (L2, if wd != 0)
+ *   AdamW:  p = p - lr * weight_decay * p               (decoupled)
+ *   both:   m = beta1 * m + (1 - beta1) * g
+ *           v = beta2 * v + (1 - beta2) * g * g
+ *           step_size = lr / (1 - beta1^t)
+ *           denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+ *           p = p - step_size * m / denom
+ *
+ * m and v are the whole optimizer state together with t; a checkpoint
+ * saves and restores them as they are.
+ */
+#ifndef ENGRAM_OPTIM_H
+#define ENGRAM_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/err.h"
+
+typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } optim_kind_t;
+
+typedef struct {
+	optim_kind_t kind;
+	float momentum;		/* SGD only, 0 = plain SGD */
+	float beta1, beta2, eps;	/* Adam and AdamW */
+	float weight_decay;	/* SGD/Adam: L2 on the gradient; AdamW: decoupled */
+} optim_cfg_t;
+
+typedef struct {
+	optim_cfg_t cfg;
+	size_t n;	/* number of parameters */
+	float *m;	/* momentum / first moment; NULL for plain SGD */
+	float *v;	/* second moment; NULL for SGD */
+	int64_t t;	/* steps taken */
+} optim_t;
+
+/*
+ * PyTorch's defaults: SGD momentum 0, wd 0; Adam betas (0.9, 0.999),
+ * eps 1e-8, wd 0; AdamW the same with wd 0.01.
+ */
+void optim_cfg_default(optim_cfg_t *c, optim_kind_t kind);
+
+/* Checks cfg, allocates zeroed m (and v) as the kind needs, sets t = 0. */
+int optim_init(optim_t *o, const optim_cfg_t *cfg, size_t n, err_t *e);
+void optim_free(optim_t *o);
+
+/* One update of params[0 .. o->n) with grads at learning rate lr. */
+void optim_step(optim_t *o, float *params, const float *grads, float lr);
+
+/* "sgd", "adam", "adamw" -> *k; 0, or -1 when s names none of them. */
+int optim_kind_parse(const char *s, optim_kind_t *k);
+const char *optim_kind_name(optim_kind_t k);
+
+/* Global L2 norm sqrt(sum g[i]^2), summed in double in index order. */
+double grad_norm(const float *g, size_t n);
+
+/*
+ * torch.nn.utils.clip_grad_norm_: with norm = grad_norm(g, n) and
+ * coef = max_norm / (norm + 1e-6), scales g by coef when coef < 1.  Returns
+ * norm (before clipping).  max_norm <= 0 turns clipping off; a non-finite
+ * norm leaves g alone (the caller checks grad_finite and skips the step).
+ */
+double grad_clip(float *g, size_t n, double max_norm);
+
+/* 1 when every g[i] is finite, 0 on any NaN or infinity. */
+int grad_finite(const float *g, size_t n);
+
+#endif
