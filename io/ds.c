@@ -251,45 +251,10 @@ int ds_read(ds_t *ds, int split, int64_t off, int64_t n, int32_t *out,
 
 int ds_vocab(ds_t *ds, vocab_t *v, err_t *e)
 {
-	hid_t d, t;
-	char **p;
-	herr_t rc;
-	int ret = 0;
-
 	if (H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)
 		return err_set(e, "%s: has no dataset 'vocab' (tokenizer '%s')",
 			       ds->path, ds->tokenizer);
-	p = err_calloc((size_t)ds->vocab_size, sizeof(*p), "vocabulary", e);
-	if (!p)
-		return -1;
-	d = H5Dopen2(ds->file, "vocab", H5P_DEFAULT);
-	t = H5Tcopy(H5T_C_S1);
-	H5Tset_size(t, H5T_VARIABLE);
-	H5Tset_cset(t, H5T_CSET_UTF8);
-	rc = d < 0 ? -1 : H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p);
-	if (rc < 0)
-		ret = err_set(e, "%s: cannot read dataset 'vocab' (expected variable-length strings)",
-			      ds->path);
-	for (int64_t i = 0; !ret && i < ds->vocab_size; i++) {
-		const char *s = p[i] ? p[i] : "";
-		size_t before = v->n;
-
-		ret = vocab_add(v, s, strlen(s), 0, NULL, e);
-		if (!ret && v->n == before)
-			ret = err_set(e, "%s: dataset 'vocab' repeats entry %lld \"%s\"",
-				      ds->path, (long long)i, s);
-	}
-	if (rc >= 0) {
-		hid_t sp = H5Dget_space(d);
-
-		H5Dvlen_reclaim(t, sp, H5P_DEFAULT, p);
-		H5Sclose(sp);
-	}
-	H5Tclose(t);
-	if (d >= 0)
-		H5Dclose(d);
-	free(p);
-	return ret;
+	return h5_read_vocab(ds->file, "vocab", ds->vocab_size, v, ds->path, e);
 }
 
 int ds_layout(const ds_t *ds, int split, int rank, int nranks, int batch,

@@ -1,6 +1,7 @@
 /* h5.c - HDF5 attribute helpers. */
 #include "io/h5.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void h5_quiet(void)
@@ -152,4 +153,86 @@ int h5_attr_get_str(hid_t obj, const char *what, const char *name, char *buf,
 	H5Tclose(ft);
 	H5Aclose(a);
 	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
+}
+
+static hid_t vl_utf8(void)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	return t;
+}
+
+int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,
+		   const char *what, err_t *e)
+{
+	hsize_t n = v->n;
+	const char **p = err_malloc(v->n * sizeof(*p), "vocabulary", e);
+	hid_t t, s, d;
+	herr_t rc = -1;
+
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < v->n; i++)
+		p[i] = vocab_str(v, i);
+	t = vl_utf8();
+	s = H5Screate_simple(1, &n, NULL);
+	d = H5Dcreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (d >= 0) {
+		rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p);
+		H5Dclose(d);
+	}
+	H5Sclose(s);
+	H5Tclose(t);
+	free(p);
+	return rc < 0 ? err_set(e, "%s: cannot write dataset '%s'", what, name) : 0;
+}
+
+int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
+		  const char *what, err_t *e)
+{
+	hid_t d, t, s, ft;
+	hssize_t got;
+	char **p = NULL;
+	herr_t rc = -1;
+	int ret;
+
+	if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+		return err_set(e, "%s: dataset '%s' is missing", what, name);
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0)
+		return err_set(e, "%s: '%s' is not a dataset", what, name);
+	s = H5Dget_space(d);
+	ft = H5Dget_type(d);
+	got = H5Sget_simple_extent_npoints(s);
+	t = vl_utf8();
+	if (got != n)
+		ret = err_set(e, "%s: dataset '%s' has %lld entries (expected %lld)",
+			      what, name, (long long)got, (long long)n);
+	else if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0)
+		ret = err_set(e, "%s: dataset '%s' is not variable-length strings", what, name);
+	else if (!(p = err_calloc((size_t)n, sizeof(*p), "vocabulary", e)))
+		ret = -1;
+	else if ((rc = H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p)) < 0)
+		ret = err_set(e, "%s: cannot read dataset '%s'", what, name);
+	else
+		ret = 0;
+	for (int64_t i = 0; !ret && i < n; i++) {
+		const char *str = p[i] ? p[i] : "";
+		size_t before = v->n;
+
+		ret = vocab_add(v, str, strlen(str), 0, NULL, e);
+		if (!ret && v->n == before)
+			ret = err_set(e, "%s: dataset '%s' repeats entry %lld \"%s\"",
+				      what, name, (long long)i, str);
+	}
+	if (rc >= 0)
+		H5Dvlen_reclaim(t, s, H5P_DEFAULT, p);
+	free(p);
+	H5Tclose(t);
+	H5Tclose(ft);
+	H5Sclose(s);
+	H5Dclose(d);
+	return ret;
 }

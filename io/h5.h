@@ -12,6 +12,7 @@
 #include <hdf5.h>
 
 #include "io/err.h"
+#include "io/vocab.h"
 
 /* Turn off HDF5's automatic error stack printing (idempotent). */
 void h5_quiet(void);
@@ -29,5 +30,13 @@ int h5_attr_get_str(hid_t obj, const char *what, const char *name, char *buf,
 int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
 		    int64_t *val, err_t *e);
 int h5_attr_exists(hid_t obj, const char *name);
+
+/* A vocabulary as a 1-D dataset of variable-length UTF-8 strings (id = index). */
+int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,
+		   const char *what, err_t *e);
+/* Reads it into an initialised, empty table; it must hold exactly n
+ * distinct strings. */
+int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
+		  const char *what, err_t *e);
 
 #endif

@@ -270,32 +270,6 @@ out:
 	return rc;
 }
 
-static int write_vocab(hid_t file, const vocab_t *v, const char *out, err_t *e)
-{
-	hsize_t n = v->n;
-	const char **p = err_malloc(v->n * sizeof(*p), "vocabulary strings", e);
-	hid_t t, s, d;
-	herr_t rc = -1;
-
-	if (!p)
-		return -1;
-	for (size_t i = 0; i < v->n; i++)
-		p[i] = vocab_str(v, i);
-	t = H5Tcopy(H5T_C_S1);
-	H5Tset_size(t, H5T_VARIABLE);
-	H5Tset_cset(t, H5T_CSET_UTF8);
-	s = H5Screate_simple(1, &n, NULL);
-	d = H5Dcreate2(file, "vocab", t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (d >= 0) {
-		rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p);
-		H5Dclose(d);
-	}
-	H5Sclose(s);
-	H5Tclose(t);
-	free(p);
-	return rc < 0 ? err_set(e, "%s: cannot write dataset 'vocab'", out) : 0;
-}
-
 static int write_file(const prepare_cfg_t *cfg, const char *tmp,
 		      const region_t r[3], const vocab_t *vocab,
 		      prepare_stats_t *st, progress_t *pg, err_t *e)
@@ -309,7 +283,7 @@ static int write_file(const prepare_cfg_t *cfg, const char *tmp,
 	if (f < 0)
 		return err_set(e, "%s: cannot create the output file", tmp);
 	sha256_init(&tsha);
-	if (cfg->kind != TOK_BYTE && write_vocab(f, vocab, cfg->out, e))
+	if (cfg->kind != TOK_BYTE && h5_write_vocab(f, "vocab", vocab, cfg->out, e))
 		goto out;
 	for (int s = 0; s < 3; s++)
 		if (write_split(cfg, f, s, &r[s], vocab, st, &tsha, pg, e))

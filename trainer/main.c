@@ -15,6 +15,9 @@ typedef struct {
 static const command_t commands[] = {
 	{ "prepare", cmd_prepare, "text -> HDF5 token data set (train/valid/test)" },
 	{ "data", cmd_data, "describe or fully check a token data set" },
+	{ "train", cmd_train, "train a model (under mpirun: data-parallel)" },
+	{ "eval", cmd_eval, "loss and perplexity of a split under saved weights" },
+	{ "sample", cmd_sample, "generate text from saved weights" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,157 @@
+/* comm.c - checked MPI collectives for the trainer. */
+#include "comm/comm.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+/* MPI counts are int: move big buffers in slices. */
+#define SLICE ((size_t)1 << 30)
+
+static int mpi_err(int rc, const char *what, err_t *e)
+{
+	char msg[MPI_MAX_ERROR_STRING];
+	int len = 0;
+
+	if (rc == MPI_SUCCESS)
+		return 0;
+	MPI_Error_string(rc, msg, &len);
+	return err_set(e, "MPI %s failed: %.*s", what, len, msg);
+}
+
+int comm_init(comm_t *c, int *argc, char ***argv, err_t *e)
+{
+	int inited = 0;
+	MPI_Comm local;
+
+	c->owns_mpi = 0;
+	MPI_Initialized(&inited);
+	if (!inited) {
+		if (MPI_Init(argc, argv) != MPI_SUCCESS)
+			return err_set(e, "MPI_Init failed");
+		c->owns_mpi = 1;
+	}
+	if (mpi_err(MPI_Comm_dup(MPI_COMM_WORLD, &c->world), "Comm_dup", e))
+		return -1;
+	MPI_Comm_set_errhandler(c->world, MPI_ERRORS_RETURN);
+	MPI_Comm_rank(c->world, &c->rank);
+	MPI_Comm_size(c->world, &c->size);
+	if (mpi_err(MPI_Comm_split_type(c->world, MPI_COMM_TYPE_SHARED, c->rank,
+					MPI_INFO_NULL, &local),
+		    "Comm_split_type", e))
+		return -1;
+	MPI_Comm_rank(local, &c->local_rank);
+	MPI_Comm_size(local, &c->local_size);
+	MPI_Comm_free(&local);
+	return 0;
+}
+
+void comm_free(comm_t *c)
+{
+	if (c->world != MPI_COMM_NULL)
+		MPI_Comm_free(&c->world);
+	c->world = MPI_COMM_NULL;
+	if (c->owns_mpi)
+		MPI_Finalize();
+	c->owns_mpi = 0;
+}
+
+void comm_abort(comm_t *c, int code)
+{
+	fflush(stdout);
+	fflush(stderr);
+	/* Alone there is nobody to take down: end quietly, without the
+	 * MPI_ABORT banner. */
+	if (c->size == 1) {
+		comm_free(c);
+		exit(code);
+	}
+	MPI_Abort(c->world != MPI_COMM_NULL ? c->world : MPI_COMM_WORLD, code);
+	exit(code);
+}
+
+int comm_bcast(comm_t *c, void *buf, size_t bytes, int root, err_t *e)
+{
+	char *p = buf;
+
+	for (size_t off = 0; off < bytes; off += SLICE) {
+		size_t n = bytes - off < SLICE ? bytes - off : SLICE;
+
+		if (mpi_err(MPI_Bcast(p + off, (int)n, MPI_BYTE, root, c->world),
+			    "Bcast", e))
+			return -1;
+	}
+	return 0;
+}
+
+static int allreduce(comm_t *c, void *x, size_t n, size_t elem,
+		     MPI_Datatype t, MPI_Op op, const char *what, err_t *e)
+{
+	char *p = x;
+	size_t slice = SLICE / elem;
+
+	if (c->size == 1)
+		return 0;
+	for (size_t off = 0; off < n; off += slice) {
+		size_t k = n - off < slice ? n - off : slice;
+
+		if (mpi_err(MPI_Allreduce(MPI_IN_PLACE, p + off * elem, (int)k, t,
+					  op, c->world), what, e))
+			return -1;
+	}
+	return 0;
+}
+
+int comm_allreduce_sum_f32(comm_t *c, float *x, size_t n, err_t *e)
+{
+	return allreduce(c, x, n, sizeof(float), MPI_FLOAT, MPI_SUM,
+			 "Allreduce (sum of floats)", e);
+}
+
+int comm_allreduce_sum_f64(comm_t *c, double *x, size_t n, err_t *e)
+{
+	return allreduce(c, x, n, sizeof(double), MPI_DOUBLE, MPI_SUM,
+			 "Allreduce (sum of doubles)", e);
+}
+
+int comm_allreduce_max_i64(comm_t *c, int64_t *x, size_t n, err_t *e)
+{
+	return allreduce(c, x, n, sizeof(int64_t), MPI_INT64_T, MPI_MAX,
+			 "Allreduce (max)", e);
+}
+
+int comm_check_same(comm_t *c, const void *buf, size_t bytes,
+		    const char *what, err_t *e)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	const Bytef *p = buf;
+	int64_t mine, ref, bad;
+
+	for (size_t off = 0; off < bytes; off += SLICE) {
+		size_t n = bytes - off < SLICE ? bytes - off : SLICE;
+
+		crc = crc32(crc, p + off, (uInt)n);
+	}
+	mine = ref = (int64_t)crc;
+	if (comm_bcast(c, &ref, sizeof(ref), 0, e))
+		return -1;
+	/* The lowest rank that differs from rank 0, or INT_MAX. */
+	bad = mine != ref ? -(int64_t)c->rank : -(int64_t)INT_MAX;
+	if (comm_allreduce_max_i64(c, &bad, 1, e))
+		return -1;
+	if (bad != -(int64_t)INT_MAX)
+		return err_set(e, "%s differs between rank 0 and rank %lld (checksum over %zu bytes)",
+			       what, (long long)-bad, bytes);
+	return 0;
+}
+
+int comm_threads_per_rank(const comm_t *c)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long t = cores > 0 ? cores / (c->local_size > 0 ? c->local_size : 1) : 1;
+
+	return t >= 1 ? (int)t : 1;
+}

@@ -1,0 +1,50 @@
+/*
+ * comm.h - engram's use of MPI: the world of ranks, the collectives the
+ * trainer needs, and ending the whole job when one rank fails.
+ *
+ * A process started without mpirun is a world of one.  Every MPI call is
+ * checked (the communicator returns errors instead of aborting inside MPI)
+ * and a failure becomes an err_t message naming the collective.
+ */
+#ifndef ENGRAM_COMM_H
+#define ENGRAM_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mpi.h>
+
+#include "io/err.h"
+
+typedef struct {
+	MPI_Comm world;		/* a duplicate of MPI_COMM_WORLD, errors return */
+	int rank, size;
+	int local_rank, local_size;	/* among the ranks on this node */
+	int owns_mpi;		/* we called MPI_Init, so we finalize */
+} comm_t;
+
+int comm_init(comm_t *c, int *argc, char ***argv, err_t *e);
+/* Finalizes MPI when comm_init initialized it. */
+void comm_free(comm_t *c);
+
+/* Ends every rank of the job at once with status code (MPI_Abort). */
+void comm_abort(comm_t *c, int code) __attribute__((noreturn));
+
+int comm_bcast(comm_t *c, void *buf, size_t bytes, int root, err_t *e);
+/* In-place sums over all ranks. */
+int comm_allreduce_sum_f32(comm_t *c, float *x, size_t n, err_t *e);
+int comm_allreduce_sum_f64(comm_t *c, double *x, size_t n, err_t *e);
+int comm_allreduce_max_i64(comm_t *c, int64_t *x, size_t n, err_t *e);
+
+/*
+ * Checks that buf holds the same bytes on every rank (CRC-32 of the bytes,
+ * compared across ranks); -1 with a message naming `what` and the first
+ * rank that differs from rank 0 otherwise.
+ */
+int comm_check_same(comm_t *c, const void *buf, size_t bytes,
+		    const char *what, err_t *e);
+
+/* Cores per rank on this node: the cores divided by the ranks here, >= 1. */
+int comm_threads_per_rank(const comm_t *c);
+
+#endif

@@ -1,0 +1,692 @@
+/*
+ * test_model.c - the model's numerics, checked in two steps:
+ *
+ *   1. the double precision reference (lstm_ref.c) against central finite
+ *      differences of its own loss, for every parameter of tiny models;
+ *   2. the fast path (model.c) against the reference: loss, every
+ *      gradient and the carried state, with and without dropout (the fast
+ *      path's masks replayed into the reference), tied and untied.
+ *
+ * Plus forward_eval against forward_train, the logits, the grad-ready hook,
+ * the configuration checks and the work area's size message.
+ *
+ * Build: gcc -std=c11 -O2 -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread
+ *        tests/test_model.c trainer/model.c trainer/lstm_ref.c io/err.c
+ *        -lopenblas -lm
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trainer/lstm_ref.h"
+#include "trainer/model.h"
+
+/* The out-of-memory test asks for terabytes; under ASan that must come back
+ * as NULL like it does from glibc, not abort the run. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+
+static int npass, nfail;
+
+static void check(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		npass++;
+		return;
+	}
+	nfail++;
+	printf("FAIL: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fprintf(stderr, "test_model: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static model_cfg_t cfg_of(int V, int E, int H, int L, int tie, float p)
+{
+	model_cfg_t c = { .vocab = V, .embed = E, .hidden = H, .layers = L,
+			  .tie = tie, .dropout = p };
+
+	return c;
+}
+
+static void cfg_name(char *buf, size_t len, const model_cfg_t *c, int T,
+		     int B)
+{
+	snprintf(buf, len, "V%d E%d H%d L%d T%d B%d%s p%.2f", c->vocab,
+		 c->embed, c->hidden, c->layers, T, B, c->tie ? " tied" : "",
+		 (double)c->dropout);
+}
+
+static void model_or_die(model_t *m, const model_cfg_t *c, uint64_t seed,
+			 float init_scale)
+{
+	err_t e;
+
+	if (model_init(m, c, &e)) {
+		fprintf(stderr, "test_model: model_init: %s\n", e.msg);
+		exit(2);
+	}
+	model_init_params(m, init_scale, 1.0f, seed);
+}
+
+static int32_t *tokens(rng_t *r, int V, int T, int B)
+{
+	int32_t *tok = xcalloc((size_t)B * (T + 1), sizeof(*tok));
+
+	for (int i = 0; i < B * (T + 1); i++)
+		tok[i] = (int32_t)(rng_u64(r) % (uint64_t)V);
+	return tok;
+}
+
+static double *to_double(const float *x, size_t n)
+{
+	double *d = xcalloc(n, sizeof(*d));
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = x[i];
+	return d;
+}
+
+/* Which tensor holds parameter i, for messages. */
+static const char *tensor_of(const model_t *m, size_t i)
+{
+	for (int k = m->ntensors - 1; k >= 0; k--)
+		if (i >= m->tensor[k].off)
+			return m->tensor[k].name;
+	return "?";
+}
+
+/* ---- configuration, layout, init ---- */
+
+static void test_cfg_check(void)
+{
+	static const struct {
+		model_cfg_t c;
+		const char *word;
+	} bad[] = {
+		{ { 1, 8, 8, 1, 0, 0.0f }, "vocab" },
+		{ { 10, 0, 8, 1, 0, 0.0f }, "embed" },
+		{ { 10, 8, 0, 1, 0, 0.0f }, "hidden" },
+		{ { 10, 8, 8, 0, 0, 0.0f }, "layers" },
+		{ { 10, 8, 8, MODEL_MAX_LAYERS + 1, 0, 0.0f }, "layers" },
+		{ { 10, 8, 16, 2, 1, 0.0f }, "tie" },
+		{ { 10, 8, 8, 1, 0, 1.0f }, "dropout" },
+		{ { 10, 8, 8, 1, 0, -0.1f }, "dropout" },
+		{ { 10, 8, 8, 1, 0, NAN }, "dropout" },
+	};
+	model_cfg_t good = cfg_of(10, 8, 8, 2, 1, 0.5f);
+	model_t m;
+	err_t e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.msg[0] = 0;
+		int rc = model_cfg_check(&bad[i].c, &e);
+
+		check(rc == -1 && strstr(e.msg, bad[i].word),
+		      "cfg_check bad case %zu: rc %d, message \"%s\" should name %s",
+		      i, rc, e.msg, bad[i].word);
+		e.msg[0] = 0;
+		rc = model_init(&m, &bad[i].c, &e);
+		check(rc == -1 && e.msg[0] && !m.params,
+		      "model_init bad case %zu: rc %d", i, rc);
+	}
+	check(model_cfg_check(&good, &e) == 0, "cfg_check rejects a good config: %s",
+	      e.msg);
+	e.msg[0] = 0;
+	model_cfg_check(&bad[5].c, &e);
+	check(!strcmp(e.msg, "model: tie needs embed == hidden (got embed 8, hidden 16)"),
+	      "tie message: \"%s\"", e.msg);
+}
+
+static void test_layout(int tie)
+{
+	model_cfg_t c = cfg_of(11, tie ? 6 : 5, 6, 3, tie, 0.0f);
+	size_t off = 0;
+	int L = c.layers, H = c.hidden, k = 0, ok = 1;
+	char want[32];
+	model_t m;
+
+	model_or_die(&m, &c, 7, 0.5f);
+	if (!tie)
+		ok &= !strcmp(m.tensor[k++].name, "out.W");
+	ok &= !strcmp(m.tensor[k++].name, "out.b");
+	for (int l = L - 1; l >= 0; l--) {
+		snprintf(want, sizeof(want), "lstm.%d.Wx", l);
+		ok &= !strcmp(m.tensor[k].name, want) &&
+		      m.tensor[k].rows == (l ? H : c.embed) &&
+		      m.tensor[k].cols == 4 * H;
+		k++;
+		snprintf(want, sizeof(want), "lstm.%d.Wh", l);
+		ok &= !strcmp(m.tensor[k++].name, want);
+		snprintf(want, sizeof(want), "lstm.%d.b", l);
+		ok &= !strcmp(m.tensor[k].name, want) && m.tensor[k].rows == 1;
+		k++;
+		ok &= m.ready_lstm[l] == m.tensor[k - 1].off + 4 * H;
+		ok &= m.lstm[l].b == m.params + m.tensor[k - 1].off &&
+		      m.g_lstm[l].Wx == m.grads + m.tensor[k - 3].off;
+	}
+	ok &= !strcmp(m.tensor[k++].name, "emb");
+	ok &= k == m.ntensors;
+	for (int i = 0; i < m.ntensors; i++) {
+		ok &= m.tensor[i].off == off;
+		off += (size_t)m.tensor[i].rows * m.tensor[i].cols;
+	}
+	ok &= off == m.n;
+	ok &= m.ready_out == (size_t)(tie ? 0 : c.vocab * H) + c.vocab;
+	ok &= tie ? m.out_W == m.emb && m.g_out_W == m.g_emb
+		  : m.out_W == m.params && m.g_out_W == m.grads;
+	ok &= m.emb == m.params + m.n - (size_t)c.vocab * c.embed;
+	check(ok, "tensor table / views / ready offsets (tie %d)", tie);
+
+	/* Uniform in +-0.5 everywhere but the forget bias blocks (1.0). */
+	int in_range = 1, forget = 1;
+	double mean = 0.0;
+
+	for (size_t i = 0; i < m.n; i++)
+		mean += m.params[i];
+	mean /= (double)m.n;
+	for (int l = 0; l < L; l++)
+		for (int j = 0; j < 4 * H; j++) {
+			float v = m.lstm[l].b[j];
+
+			if (j >= H && j < 2 * H)
+				forget &= v == 1.0f;
+			else
+				in_range &= v >= -0.5f && v <= 0.5f;
+		}
+	for (size_t i = 0; i < m.n; i++)
+		if (m.params[i] != 1.0f)
+			in_range &= m.params[i] >= -0.5f && m.params[i] <= 0.5f;
+	check(in_range && forget && fabs(mean) < 0.2,
+	      "init_params: range %d forget bias %d mean %g", in_range, forget,
+	      mean);
+	model_free(&m);
+}
+
+static void test_work_alloc(void)
+{
+	model_cfg_t c = cfg_of(10000, 64, 64, 2, 0, 0.0f);
+	model_cfg_t cd = cfg_of(10000, 64, 64, 2, 0, 0.5f);
+	size_t n = model_work_bytes(&c, 35, 64);
+	model_work_t *w;
+	err_t e;
+
+	check(n > (size_t)35 * 64 * 10000 * 4 && model_work_bytes(&cd, 35, 64) > n,
+	      "model_work_bytes %zu is too small", n);
+	check(model_work_bytes(&c, 0, 64) == SIZE_MAX,
+	      "model_work_bytes accepts T = 0");
+	e.msg[0] = 0;
+	w = model_work_new(&c, 40000, 40000, &e);
+	check(!w && strstr(e.msg, "cannot allocate the window's activations") &&
+	      strstr(e.msg, "40000*40000*10000"),
+	      "huge work area: %p \"%s\"", (void *)w, e.msg);
+	printf("  huge work area: %s\n", e.msg);
+	model_work_free(w);
+	e.msg[0] = 0;
+	w = model_work_new(&c, 0, 4, &e);
+	check(!w && e.msg[0], "work with T = 0: \"%s\"", e.msg);
+}
+
+/* ---- 1. the reference against finite differences ---- */
+
+static float **make_masks(rng_t *r, const model_cfg_t *c, int T, int B,
+			  float p)
+{
+	float **mk = xcalloc(c->layers + 1, sizeof(*mk));
+
+	for (int s = 0; s <= c->layers; s++) {
+		size_t n = (size_t)T * B * (s ? c->hidden : c->embed);
+
+		mk[s] = xcalloc(n, sizeof(float));
+		for (size_t i = 0; i < n; i++)
+			mk[s][i] = rng_float(r) < p ? 0.0f : 1.0f / (1.0f - p);
+	}
+	return mk;
+}
+
+static void free_masks(float **mk, int L)
+{
+	if (!mk)
+		return;
+	for (int s = 0; s <= L; s++)
+		free(mk[s]);
+	free(mk);
+}
+
+static void gradcheck(model_cfg_t c, int T, int B, int dropout)
+{
+	const double eps = 1e-5, rtol = 1e-6, floor = 1e-2;
+	size_t SZ = (size_t)c.layers * B * c.hidden;
+	double worst = 0.0, loss;
+	size_t worst_i = 0;
+	char name[96];
+	model_t m;
+	rng_t r;
+
+	cfg_name(name, sizeof(name), &c, T, B);
+	/* Large enough that the gates are far from linear. */
+	model_or_die(&m, &c, 11, 0.5f);
+	rng_seed(&r, 12, 0);
+	int32_t *tok0 = tokens(&r, c.vocab, T, B);
+	int32_t *tok1 = tokens(&r, c.vocab, T, B);
+	float **mk = dropout ? make_masks(&r, &c, T, B, 0.3f) : NULL;
+	const float *const *masks = (const float *const *)mk;
+	double *p = to_double(m.params, m.n);
+	double *g = xcalloc(m.n, sizeof(double));
+	double *h0 = xcalloc(SZ, sizeof(double)), *c0 = xcalloc(SZ, sizeof(double));
+	double *h = xcalloc(SZ, sizeof(double)), *cc = xcalloc(SZ, sizeof(double));
+
+	/* A previous window leaves a nonzero carried state. */
+	ref_window(&m, p, T, B, tok0, h0, c0, NULL, NULL);
+	memcpy(h, h0, SZ * sizeof(double));
+	memcpy(cc, c0, SZ * sizeof(double));
+	loss = ref_window(&m, p, T, B, tok1, h, cc, masks, g);
+	for (size_t i = 0; i < m.n; i++) {
+		double keep = p[i], lp, lm, num, err;
+
+		p[i] = keep + eps;
+		memcpy(h, h0, SZ * sizeof(double));
+		memcpy(cc, c0, SZ * sizeof(double));
+		lp = ref_window(&m, p, T, B, tok1, h, cc, masks, NULL);
+		p[i] = keep - eps;
+		memcpy(h, h0, SZ * sizeof(double));
+		memcpy(cc, c0, SZ * sizeof(double));
+		lm = ref_window(&m, p, T, B, tok1, h, cc, masks, NULL);
+		p[i] = keep;
+		num = (lp - lm) / (2 * eps);
+		err = fabs(num - g[i]) / fmax(fmax(fabs(num), fabs(g[i])), floor);
+		if (err > worst || isnan(err)) {
+			worst = isnan(err) ? INFINITY : err;
+			worst_i = i;
+		}
+	}
+	check(isfinite(loss) && worst < rtol,
+	      "reference gradient vs finite differences [%s%s]: worst relative error %.3g at %zu (%s)",
+	      name, dropout ? " masks" : "", worst, worst_i,
+	      tensor_of(&m, worst_i));
+	printf("  gradcheck %-36s%s %zu params, worst rel err %.2g\n", name,
+	       dropout ? " masks" : "      ", m.n, worst);
+	free(tok0), free(tok1), free(p), free(g), free(h0), free(c0), free(h),
+		free(cc);
+	free_masks(mk, c.layers);
+	model_free(&m);
+}
+
+/* ---- 2. the fast path against the reference ---- */
+
+/* |a - b|, and infinity when either is NaN (fmax would drop a NaN). */
+static double absdiff(double a, double b)
+{
+	return isnan(a) || isnan(b) ? INFINITY : fabs(a - b);
+}
+
+/* Per tensor: max |fast - scale*ref| over max |scale*ref| of the tensor. */
+static double grad_err(const model_t *m, const double *ref, double scale,
+		       int *worst_tensor)
+{
+	double worst = 0.0;
+
+	for (int k = 0; k < m->ntensors; k++) {
+		const model_tensor_t *t = &m->tensor[k];
+		size_t n = (size_t)t->rows * t->cols;
+		double big = 1e-6, diff = 0.0;
+
+		for (size_t i = 0; i < n; i++)
+			big = fmax(big, fabs(scale * ref[t->off + i]));
+		for (size_t i = 0; i < n; i++)
+			diff = fmax(diff, absdiff(m->grads[t->off + i],
+						  scale * ref[t->off + i]));
+		if (diff / big > worst) {
+			worst = diff / big;
+			*worst_tensor = k;
+		}
+	}
+	return worst;
+}
+
+static double state_err(const model_state_t *s, const double *h,
+			const double *c)
+{
+	size_t n = (size_t)s->layers * s->batch * s->hidden;
+	double worst = 0.0;
+
+	for (size_t i = 0; i < n; i++) {
+		worst = fmax(worst, absdiff(s->h[i], h[i]) / (1.0 + fabs(h[i])));
+		worst = fmax(worst, absdiff(s->c[i], c[i]) / (1.0 + fabs(c[i])));
+	}
+	return worst;
+}
+
+static float **copy_masks(const model_work_t *w, const model_cfg_t *c,
+			  int T, int B, int *ok)
+{
+	float **mk = xcalloc(c->layers + 1, sizeof(*mk));
+	float keep = 1.0f / (1.0f - c->dropout);
+
+	for (int s = 0; s <= c->layers; s++) {
+		size_t n = (size_t)T * B * (s ? c->hidden : c->embed), zeros = 0;
+		const float *src = model_dropout_mask(w, s);
+
+		mk[s] = xcalloc(n, sizeof(float));
+		if (!src) {
+			*ok = 0;
+			continue;
+		}
+		memcpy(mk[s], src, n * sizeof(float));
+		for (size_t i = 0; i < n; i++) {
+			zeros += mk[s][i] == 0.0f;
+			*ok &= mk[s][i] == 0.0f || mk[s][i] == keep;
+		}
+		/* p = 0.3 over dozens of units: some, not all, dropped. */
+		*ok &= zeros > 0 && zeros < n;
+	}
+	*ok &= model_dropout_mask(w, c->layers + 1) == NULL &&
+	       model_dropout_mask(w, -1) == NULL;
+	return mk;
+}
+
+/*
+ * Two consecutive windows through the fast path (forward_train + backward
+ * each, the grads accumulating) and through the reference, from a nonzero
+ * carried state.
+ */
+/*
+ * Push a model to the extremes, keeping it well conditioned: gate biases
+ * of +-30 (saturated sigmoids, tanh at +-1) and output biases of 100 on
+ * every other word (e^100 overflows a float: the softmax must subtract
+ * the max).
+ */
+static void extreme(model_t *m)
+{
+	for (int l = 0; l < m->cfg.layers; l++)
+		for (int j = 0; j < 4 * m->cfg.hidden; j++)
+			m->lstm[l].b[j] += j % 3 == 0 ? 30.0f : j % 3 == 1 ? -30.0f : 0.0f;
+	for (int v = 0; v < m->cfg.vocab; v += 2)
+		m->out_b[v] += 100.0f;
+}
+
+static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
+			int extremes)
+{
+	const double gtol = 2e-5, ltol = 1e-5, stol = 2e-6;
+	size_t SZ = (size_t)c.layers * B * c.hidden;
+	char name[96];
+	model_state_t s;
+	model_work_t *w;
+	rng_t r, dr;
+	model_t m;
+	err_t e;
+
+	cfg_name(name, sizeof(name), &c, T, B);
+	if (extremes)
+		strcat(name, " extreme");
+	model_or_die(&m, &c, 21, 0.5f);
+	if (extremes)
+		extreme(&m);
+	if (model_state_init(&s, &c, B, &e) || !(w = model_work_new(&c, T, B, &e))) {
+		fprintf(stderr, "test_model: %s\n", e.msg);
+		exit(2);
+	}
+	rng_seed(&r, 22, 0);
+	rng_seed(&dr, 23, 0);
+	int32_t *tok[3];
+
+	for (int i = 0; i < 3; i++)
+		tok[i] = tokens(&r, c.vocab, T, B);
+	model_forward_eval(&m, w, &s, tok[0]);
+	double *p = to_double(m.params, m.n), *g = xcalloc(m.n, sizeof(double));
+	double *h = to_double(s.h, SZ), *cc = to_double(s.c, SZ);
+	double lerr = 0.0, serr = 0.0, gerr;
+	int masks_ok = 1, worst_t = 0;
+
+	memset(m.grads, 0, m.n * sizeof(float));
+	for (int k = 1; k <= 2; k++) {
+		double lf, lr;
+		float **mk = NULL;
+
+		lf = model_forward_train(&m, w, &s, tok[k], dropout ? &dr : NULL,
+					 scale);
+		if (dropout)
+			mk = copy_masks(w, &c, T, B, &masks_ok);
+		else
+			masks_ok &= model_dropout_mask(w, 0) == NULL;
+		model_backward(&m, w, NULL, NULL);
+		lr = ref_window(&m, p, T, B, tok[k], h, cc,
+				(const float *const *)mk, g);
+		lerr = fmax(lerr, absdiff(lf, lr) / fabs(lr));
+		serr = fmax(serr, state_err(&s, h, cc));
+		free_masks(mk, c.layers);
+	}
+	gerr = grad_err(&m, g, scale, &worst_t);
+	check(lerr < ltol, "fast loss vs reference [%s]: relative error %.3g",
+	      name, lerr);
+	check(serr < stol, "fast carried state vs reference [%s]: error %.3g",
+	      name, serr);
+	check(gerr < gtol,
+	      "fast grads vs reference [%s scale %g]: error %.3g in %s", name,
+	      (double)scale, gerr, m.tensor[worst_t].name);
+	check(masks_ok, "dropout masks [%s]: wrong presence or values", name);
+	printf("  fast/ref  %-44s scale %.2f: loss %.2g state %.2g grads %.2g (%s)\n",
+	       name, (double)scale, lerr, serr, gerr,
+	       m.tensor[worst_t].name);
+	for (int i = 0; i < 3; i++)
+		free(tok[i]);
+	free(p), free(g), free(h), free(cc);
+	model_work_free(w);
+	model_state_free(&s);
+	model_free(&m);
+}
+
+/* ---- eval against train, the logits ---- */
+
+static void test_eval(model_cfg_t c, int T, int B)
+{
+	size_t SZ = (size_t)c.layers * B * c.hidden;
+	size_t NL = (size_t)T * B * c.vocab;
+	model_state_t s1, s2;
+	model_work_t *w1, *w2;
+	model_t m;
+	rng_t r;
+	err_t e;
+
+	model_or_die(&m, &c, 31, 0.5f);
+	if (model_state_init(&s1, &c, B, &e) || model_state_init(&s2, &c, B, &e) ||
+	    !(w1 = model_work_new(&c, T, B, &e)) ||
+	    !(w2 = model_work_new(&c, T, B, &e))) {
+		fprintf(stderr, "test_model: %s\n", e.msg);
+		exit(2);
+	}
+	rng_seed(&r, 32, 0);
+	int32_t *tok0 = tokens(&r, c.vocab, T, B), *tok1 = tokens(&r, c.vocab, T, B);
+
+	model_forward_eval(&m, w1, &s1, tok0);
+	memcpy(s2.h, s1.h, SZ * sizeof(float));
+	memcpy(s2.c, s1.c, SZ * sizeof(float));
+	double *p = to_double(m.params, m.n);
+	double *h = to_double(s1.h, SZ), *cc = to_double(s1.c, SZ);
+	double *ref_logits = xcalloc(NL, sizeof(double));
+	double le = model_forward_eval(&m, w1, &s1, tok1);
+	/* Dropout is configured but no rng: train runs without it. */
+	double lt = model_forward_train(&m, w2, &s2, tok1, NULL, 1.0f);
+	double lr = ref_window_logits(&m, p, T, B, tok1, h, cc, NULL, NULL,
+				      ref_logits);
+	const float *zl = model_logits(w1), *dz = model_logits(w2);
+	double zerr = 0.0, derr = 0.0;
+
+	check(fabs(le - lt) <= 1e-12 * fabs(le) &&
+	      !memcmp(s1.h, s2.h, SZ * sizeof(float)) &&
+	      !memcmp(s1.c, s2.c, SZ * sizeof(float)),
+	      "forward_eval vs forward_train: loss %.17g vs %.17g, or states differ",
+	      le, lt);
+	check(fabs(le - lr) < 1e-5 * lr, "forward_eval loss %.9g vs reference %.9g",
+	      le, lr);
+	/* Eval leaves the logits; train leaves softmax - onehot over them. */
+	for (int row = 0; row < T * B; row++) {
+		const double *z = ref_logits + (size_t)row * c.vocab;
+		int t = row / B, b = row % B;
+		int y = tok1[b * (T + 1) + t + 1];
+		double mx = -INFINITY, sum = 0.0;
+
+		for (int v = 0; v < c.vocab; v++) {
+			zerr = fmax(zerr, absdiff(zl[(size_t)row * c.vocab + v], z[v]) /
+						  (1.0 + fabs(z[v])));
+			mx = fmax(mx, z[v]);
+		}
+		for (int v = 0; v < c.vocab; v++)
+			sum += exp(z[v] - mx);
+		for (int v = 0; v < c.vocab; v++) {
+			double want = exp(z[v] - mx) / sum - (v == y);
+
+			derr = fmax(derr, absdiff(dz[(size_t)row * c.vocab + v], want));
+		}
+	}
+	check(zerr < 1e-5, "logits after forward_eval vs reference: error %.3g",
+	      zerr);
+	check(derr < 1e-6, "softmax gradient after forward_train: error %.3g",
+	      derr);
+	printf("  eval      loss %.2g, logits %.2g, dlogits %.2g\n",
+	       fabs(le - lr) / lr, zerr, derr);
+	free(tok0), free(tok1), free(p), free(h), free(cc), free(ref_logits);
+	model_work_free(w1);
+	model_work_free(w2);
+	model_state_free(&s1);
+	model_state_free(&s2);
+	model_free(&m);
+}
+
+/* ---- the grad-ready hook ---- */
+
+#define MAX_CALLS 512
+
+typedef struct {
+	const model_t *m;
+	int ncalls;
+	size_t ready[MAX_CALLS];
+	float *snap[MAX_CALLS];
+} hook_log_t;
+
+static void hook(void *ctx, size_t ready)
+{
+	hook_log_t *log = ctx;
+
+	if (log->ncalls == MAX_CALLS)
+		return;
+	log->ready[log->ncalls] = ready;
+	log->snap[log->ncalls] = xcalloc(ready, sizeof(float));
+	memcpy(log->snap[log->ncalls], log->m->grads, ready * sizeof(float));
+	log->ncalls++;
+}
+
+static void test_hook(model_cfg_t c, int T, int B)
+{
+	hook_log_t *log = xcalloc(1, sizeof(*log));
+	int L = c.layers, monotone = 1, final = 1, seen = 1;
+	model_state_t s;
+	model_work_t *w;
+	model_t m;
+	rng_t r;
+	err_t e;
+
+	model_or_die(&m, &c, 41, 0.5f);
+	if (model_state_init(&s, &c, B, &e) || !(w = model_work_new(&c, T, B, &e))) {
+		fprintf(stderr, "test_model: %s\n", e.msg);
+		exit(2);
+	}
+	rng_seed(&r, 42, 0);
+	int32_t *tok = tokens(&r, c.vocab, T, B);
+
+	/* Grads from an earlier micro-batch: the hook must see the sums. */
+	for (size_t i = 0; i < m.n; i++)
+		m.grads[i] = rng_float(&r) - 0.5f;
+	model_forward_train(&m, w, &s, tok, &r, 0.5f);
+	log->m = &m;
+	model_backward(&m, w, hook, log);
+	for (int i = 0; i < log->ncalls; i++) {
+		monotone &= !i || log->ready[i] >= log->ready[i - 1];
+		final &= !memcmp(log->snap[i], m.grads,
+				 log->ready[i] * sizeof(float));
+	}
+	seen &= log->ncalls > 0 && log->ready[0] == m.ready_out;
+	for (int l = 0; l < L; l++) {
+		int found = 0;
+
+		for (int i = 0; i < log->ncalls; i++)
+			found |= log->ready[i] == m.ready_lstm[l];
+		seen &= found;
+	}
+	check(monotone && log->ncalls > 0 && log->ready[log->ncalls - 1] == m.n,
+	      "hook values not non-decreasing or not ending at n = %zu", m.n);
+	check(seen, "hook did not report ready_out and every ready_lstm");
+	check(log->ncalls >= 2 + L + L * (T - 1),
+	      "hook called %d times, expected at least one per step", log->ncalls);
+	check(final, "grads reported ready by the hook changed afterwards");
+	printf("  hook      %d calls, prefixes final: %s\n", log->ncalls,
+	       final ? "yes" : "no");
+	for (int i = 0; i < log->ncalls; i++)
+		free(log->snap[i]);
+	free(log);
+	free(tok);
+	model_work_free(w);
+	model_state_free(&s);
+	model_free(&m);
+}
+
+int main(void)
+{
+	test_cfg_check();
+	test_layout(0);
+	test_layout(1);
+	test_work_alloc();
+
+	/* Every parameter of tiny models; E != H untied, E == H tied. */
+	gradcheck(cfg_of(7, 5, 4, 1, 0, 0.0f), 3, 2, 0);
+	gradcheck(cfg_of(7, 5, 4, 2, 0, 0.0f), 3, 2, 0);
+	gradcheck(cfg_of(7, 5, 4, 2, 0, 0.0f), 4, 3, 1);
+	gradcheck(cfg_of(7, 4, 4, 1, 1, 0.0f), 3, 2, 0);
+	gradcheck(cfg_of(7, 4, 4, 2, 1, 0.0f), 3, 2, 0);
+	gradcheck(cfg_of(7, 4, 4, 2, 1, 0.0f), 4, 2, 1);
+
+	for (int drop = 0; drop <= 1; drop++) {
+		float p = drop ? 0.3f : 0.0f;
+
+		fast_vs_ref(cfg_of(7, 5, 4, 1, 0, p), 3, 2, drop, 1.0f, 0);
+		fast_vs_ref(cfg_of(7, 5, 4, 2, 0, p), 4, 2, drop, 0.37f, 0);
+		fast_vs_ref(cfg_of(7, 4, 4, 1, 1, p), 3, 2, drop, 1.0f, 0);
+		fast_vs_ref(cfg_of(7, 4, 4, 2, 1, p), 3, 3, drop, 2.5f, 0);
+		fast_vs_ref(cfg_of(50, 16, 24, 2, 0, p), 5, 3, drop, 1.0f, 0);
+		fast_vs_ref(cfg_of(50, 24, 24, 3, 1, p), 5, 3, drop, 0.25f, 0);
+	}
+
+	fast_vs_ref(cfg_of(50, 24, 24, 2, 1, 0.0f), 5, 3, 0, 1.0f, 1);
+	fast_vs_ref(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3, 1, 1.0f, 1);
+
+	test_eval(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3);
+	test_eval(cfg_of(50, 24, 24, 2, 1, 0.0f), 4, 2);
+	test_hook(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3);
+	test_hook(cfg_of(7, 4, 4, 3, 1, 0.0f), 4, 2);
+
+	printf("test_model: %d passed, %d failed\n", npass, nfail);
+	return nfail ? 1 : 0;
+}

@@ -1,0 +1,119 @@
+/* cmd_eval.c - `engram eval`: perplexity of a split under saved weights,
+ * over one rank or many. */
+#include <stdio.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "comm/comm.h"
+#include "io/ds.h"
+#include "trainer/cli.h"
+#include "trainer/cmds.h"
+#include "trainer/evaluate.h"
+#include "trainer/weights.h"
+
+/* The data set must number tokens as the model does. */
+static int check_match(ds_t *ds, const ckpt_meta_t *meta, const vocab_t *mv,
+		       err_t *e)
+{
+	vocab_t dv;
+	int rc = 0;
+
+	if (ds->vocab_size != meta->vocab)
+		return err_set(e, "%s: vocab_size %lld, but the model was trained on %lld types",
+			       ds->path, (long long)ds->vocab_size, (long long)meta->vocab);
+	if (!mv->n || H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)
+		return 0;
+	if (vocab_init(&dv, e) || ds_vocab(ds, &dv, e))
+		return -1;
+	for (size_t i = 0; i < dv.n && !rc; i++)
+		if (strcmp(vocab_str(&dv, i), vocab_str(mv, i)))
+			rc = err_set(e, "%s: token %zu is \"%s\" here but \"%s\" in the model's vocabulary",
+				     ds->path, i, vocab_str(&dv, i), vocab_str(mv, i));
+	vocab_free(&dv);
+	return rc;
+}
+
+static int run(const char *ckpt, const char *data, const char *split_name,
+	       int batch, int bptt, int threads, int json, comm_t *c, err_t *e)
+{
+	model_t m;
+	ckpt_meta_t meta;
+	vocab_t v;
+	ds_t ds;
+	eval_result_t r;
+	int split, rc = -1;
+
+	if (split_parse(split_name, &split))
+		return err_set(e, "--split must be train, valid or test (got '%s')", split_name);
+	if (vocab_init(&v, e))
+		return -1;
+	if (weights_load(ckpt, &m, &meta, &v, e)) {
+		vocab_free(&v);
+		return -1;
+	}
+	if (ds_open(&ds, data, e) == 0) {
+		openblas_set_num_threads(threads ? threads : comm_threads_per_rank(c));
+		if (check_match(&ds, &meta, &v, e) == 0 &&
+		    evaluate_split(&m, &ds, split, batch, bptt, c, &r, e) == 0)
+			rc = 0;
+		ds_close(&ds);
+	}
+	if (rc == 0 && c->rank == 0) {
+		if (json)
+			printf("{\"split\":\"%s\",\"loss\":%.6f,\"ppl\":%.4f,\"tokens\":%lld,"
+			       "\"batch\":%d,\"bptt\":%d,\"ranks\":%d}\n", split_name, r.loss,
+			       r.ppl, (long long)r.tokens, batch, bptt, c->size);
+		else
+			printf("%s: loss=%.4f ppl=%.2f (%lld tokens, batch %d x %d ranks, bptt %d)\n",
+			       split_name, r.loss, r.ppl, (long long)r.tokens, batch, c->size, bptt);
+	}
+	model_free(&m);
+	vocab_free(&v);
+	return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	const char *ckpt = NULL, *data = NULL, *split = "test", *pos[1];
+	int batch = 1, bptt = 35, threads = 0, json = 0, npos, rc;
+	cli_opt_t opts[] = {
+		{ "--ckpt", CLI_STR, &ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
+		{ "--data", CLI_STR, &data, "FILE", "token data set with the model's vocabulary" },
+		{ "--split", CLI_STR, &split, "NAME", "train, valid or test" },
+		{ "--batch", CLI_INT, &batch, "B", "streams per rank; state is carried along each stream" },
+		{ "--bptt", CLI_INT, &bptt, "T", "steps per window (state still carries across windows)" },
+		{ "--threads", CLI_INT, &threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
+		{ "--json", CLI_FLAG, &json, NULL, "print one JSON object" },
+	};
+	int nopts = sizeof(opts) / sizeof(opts[0]);
+	comm_t c;
+	err_t e;
+
+	rc = cli_parse("eval", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
+	if (rc == 1) {
+		cli_usage(stdout, "[mpirun -np P] engram eval --ckpt PATH --data FILE.h5 [--split test] [FLAGS]",
+			  "Prints the loss (nats per token) and perplexity of a split, with the LSTM\n"
+			  "state carried through the whole split from a zero start.  The split is cut\n"
+			  "into ranks x batch streams; the windows' tail that fits no window is not\n"
+			  "scored.  Batch 1 scores the split as one stream; the Zaremba et al. numbers\n"
+			  "use the training layout (batch 20, bptt 20 or 35) for validation.",
+			  opts, nopts);
+		return 0;
+	}
+	if (rc == 0 && (!ckpt || !data))
+		rc = err_set(&e, "engram eval: --ckpt and --data are required");
+	if (rc) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	if (comm_init(&c, &argc, &argv, &e)) {
+		fprintf(stderr, "engram eval: %s\n", e.msg);
+		return 1;
+	}
+	rc = run(ckpt, data, split, batch, bptt, threads, json, &c, &e);
+	if (rc)
+		fprintf(stderr, "engram eval: %s\n", e.msg);
+	comm_free(&c);
+	return rc ? 1 : 0;
+}

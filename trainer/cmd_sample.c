@@ -1,0 +1,132 @@
+/* cmd_sample.c - `engram sample`: text from saved weights. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "trainer/cli.h"
+#include "trainer/cmds.h"
+#include "trainer/sample.h"
+#include "trainer/weights.h"
+
+#define MAX_PRIME 65536
+
+typedef struct {
+	const char *ckpt, *prime;
+	long long length, seed;
+	double temperature;
+	int top_k;
+} sample_args_t;
+
+/* Feeds one token; the logits of the next come back in model_logits(w). */
+static void feed(model_t *m, model_work_t *w, model_state_t *s, int32_t id)
+{
+	int32_t tok[2] = { id, 0 };	/* the target is not used */
+
+	model_forward_eval(m, w, s, tok);
+}
+
+static int run(const sample_args_t *a, err_t *e)
+{
+	model_t m;
+	ckpt_meta_t meta;
+	vocab_t v;
+	model_state_t s;
+	model_work_t *w = NULL;
+	sample_pair_t *cand = NULL;
+	int32_t *ids = NULL;
+	sample_tok_t t;
+	rng_t r;
+	int n = 0, line_open = 0, rc = -1;
+
+	if (vocab_init(&v, e))
+		return -1;
+	if (weights_load(a->ckpt, &m, &meta, &v, e)) {
+		vocab_free(&v);
+		return -1;
+	}
+	t = (sample_tok_t){ .vocab = v.n ? &v : NULL, .unk_id = meta.unk_id,
+			    .eos_id = meta.eos_id, .vocab_size = (int)meta.vocab };
+	snprintf(t.tokenizer, sizeof(t.tokenizer), "%s", meta.tokenizer);
+	if (strcmp(t.tokenizer, "byte") && !t.vocab) {
+		err_set(e, "%s: the weights carry no vocabulary for tokenizer '%s'", a->ckpt,
+			t.tokenizer);
+		goto out;
+	}
+	if (model_state_init(&s, &m.cfg, 1, e))
+		goto out;
+	w = model_work_new(&m.cfg, 1, 1, e);
+	cand = err_malloc((size_t)m.cfg.vocab * sizeof(*cand), "sampling", e);
+	ids = err_malloc(MAX_PRIME * sizeof(*ids), "prime", e);
+	if (!w || !cand || !ids ||
+	    sample_encode(&t, a->prime ? a->prime : "", ids, MAX_PRIME, &n, e))
+		goto out_state;
+	if (n == 0)
+		ids[n++] = sample_start_id(&t);
+	else
+		for (int i = 0; i < n; i++)
+			sample_decode(&t, ids[i], &line_open, stdout);
+	rng_seed(&r, (uint64_t)a->seed, 77);
+	for (int i = 0; i < n; i++)
+		feed(&m, w, &s, ids[i]);
+	for (long long i = 0; i < a->length; i++) {
+		int32_t id = sample_draw(model_logits(w), m.cfg.vocab, a->temperature,
+					 a->top_k, &r, cand);
+
+		sample_decode(&t, id, &line_open, stdout);
+		feed(&m, w, &s, id);
+	}
+	if (line_open || strcmp(t.tokenizer, "word"))
+		fputc('\n', stdout);
+	rc = 0;
+out_state:
+	model_state_free(&s);
+out:
+	free(ids);
+	free(cand);
+	model_work_free(w);
+	model_free(&m);
+	vocab_free(&v);
+	return rc;
+}
+
+int cmd_sample(int argc, char **argv)
+{
+	sample_args_t a = { .length = 200, .seed = 1, .temperature = 1.0, .top_k = 0 };
+	const char *pos[1];
+	int npos, rc;
+	cli_opt_t opts[] = {
+		{ "--ckpt", CLI_STR, &a.ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
+		{ "--prime", CLI_STR, &a.prime, "TEXT", "text the sample continues (tokenized with the model's vocabulary)" },
+		{ "--length", CLI_I64, &a.length, "N", "tokens to generate" },
+		{ "--temperature", CLI_DOUBLE, &a.temperature, "T", "softmax temperature; 0 = always the most likely token" },
+		{ "--top-k", CLI_INT, &a.top_k, "K", "draw among the K most likely tokens (0 = all)" },
+		{ "--seed", CLI_I64, &a.seed, "N", "seed of the draws" },
+	};
+	int nopts = sizeof(opts) / sizeof(opts[0]);
+	err_t e;
+
+	rc = cli_parse("sample", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
+	if (rc == 1) {
+		cli_usage(stdout, "engram sample --ckpt PATH [--prime TEXT] [--length N] [FLAGS]",
+			  "Writes text from a trained model: the prime text, then --length tokens drawn\n"
+			  "one at a time.  Needs no data set: the weights carry the vocabulary.",
+			  opts, nopts);
+		return 0;
+	}
+	if (rc == 0 && !a.ckpt)
+		rc = err_set(&e, "engram sample: --ckpt is required");
+	if (rc == 0 && (a.length < 0 || a.temperature < 0 || a.top_k < 0))
+		rc = err_set(&e, "engram sample: --length, --temperature and --top-k must be >= 0");
+	if (rc) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	openblas_set_num_threads(1);
+	if (run(&a, &e)) {
+		fprintf(stderr, "engram sample: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}

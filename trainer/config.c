@@ -1,0 +1,210 @@
+/* config.c - defaults, the published recipes as presets, flags, checks. */
+#include "trainer/config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const train_presets[] = {
+	"zaremba-small", "zaremba-medium", "zaremba-large", "char-rnn",
+	"keras-seed", NULL,
+};
+
+void train_cfg_default(train_cfg_t *c)
+{
+	*c = (train_cfg_t){
+		.layers = 2, .hidden = 200, .embed = 200, .tie = 0,
+		.dropout = 0.0, .init_scale = 0.1, .forget_bias = 0.0,
+		.batch = 20, .bptt = 20, .epochs = 13, .accum = 1, .steps = 0,
+		.optimizer = "sgd", .schedule = "const",
+		.lr = 1.0, .clip = 5.0, .momentum = 0.0, .weight_decay = -1.0,
+		.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
+		.decay_after = 4, .lr_decay = 0.5, .patience = 0,
+		.warmup = 0, .min_lr = 0.0,
+		.eval_batch = 0, .on_nan = "stop",
+		.threads = 0, .seed = 1, .log_seconds = 10.0, .log_every = 0,
+	};
+}
+
+/*
+ * Zaremba, Sutskever & Vinyals 2014, "Recurrent Neural Network
+ * Regularization", section 4.1: small / medium / large.  char-rnn is
+ * Karpathy's 2 x 512 character model with Adam; keras-seed is the Keras
+ * example this project grew from: Embedding(1000, 64) -> LSTM(64) ->
+ * LSTM(64) -> Dense(1000, softmax), Adam.
+ */
+int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
+{
+	c->preset = name;
+	if (!strcmp(name, "zaremba-small")) {
+		c->layers = 2, c->hidden = c->embed = 200, c->dropout = 0.0;
+		c->init_scale = 0.1, c->batch = 20, c->bptt = 20, c->epochs = 13;
+		c->optimizer = "sgd", c->lr = 1.0, c->clip = 5.0;
+		c->schedule = "step", c->decay_after = 4, c->lr_decay = 0.5;
+	} else if (!strcmp(name, "zaremba-medium")) {
+		c->layers = 2, c->hidden = c->embed = 650, c->dropout = 0.5;
+		c->init_scale = 0.05, c->batch = 20, c->bptt = 35, c->epochs = 39;
+		c->optimizer = "sgd", c->lr = 1.0, c->clip = 5.0;
+		c->schedule = "step", c->decay_after = 6, c->lr_decay = 1.0 / 1.2;
+	} else if (!strcmp(name, "zaremba-large")) {
+		c->layers = 2, c->hidden = c->embed = 1500, c->dropout = 0.65;
+		c->init_scale = 0.04, c->batch = 20, c->bptt = 35, c->epochs = 55;
+		c->optimizer = "sgd", c->lr = 1.0, c->clip = 10.0;
+		c->schedule = "step", c->decay_after = 14, c->lr_decay = 1.0 / 1.15;
+	} else if (!strcmp(name, "char-rnn")) {
+		c->layers = 2, c->hidden = 512, c->embed = 128, c->dropout = 0.2;
+		c->init_scale = 0.08, c->batch = 50, c->bptt = 50, c->epochs = 20;
+		c->optimizer = "adam", c->lr = 2e-3, c->clip = 5.0;
+		c->schedule = "plateau", c->lr_decay = 0.5, c->patience = 0;
+	} else if (!strcmp(name, "keras-seed")) {
+		c->layers = 2, c->hidden = c->embed = 64, c->dropout = 0.0;
+		c->init_scale = 0.05, c->batch = 32, c->bptt = 20, c->epochs = 10;
+		c->optimizer = "adam", c->lr = 1e-3, c->clip = 0.0;
+		c->schedule = "const";
+	} else {
+		return err_set(e, "unknown preset '%s' (expected zaremba-small, zaremba-medium, "
+			       "zaremba-large, char-rnn or keras-seed)", name);
+	}
+	return 0;
+}
+
+int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
+{
+	cli_opt_t t[] = {
+		{ "--data", CLI_STR, &c->data, "FILE", "token data set from engram prepare" },
+		{ "--run-dir", CLI_STR, &c->run_dir, "DIR", "where weights, metrics.jsonl and the log go (created)" },
+		{ "--preset", CLI_STR, &c->preset, "NAME", "zaremba-small|zaremba-medium|zaremba-large|char-rnn|keras-seed; flags after it override" },
+		{ "--layers", CLI_INT, &c->layers, "N", "stacked LSTM layers" },
+		{ "--hidden", CLI_INT, &c->hidden, "N", "LSTM units per layer" },
+		{ "--embed", CLI_INT, &c->embed, "N", "embedding width" },
+		{ "--tie", CLI_FLAG, &c->tie, NULL, "tie input and output embeddings (needs embed = hidden)" },
+		{ "--dropout", CLI_DOUBLE, &c->dropout, "P", "dropout probability on non-recurrent connections" },
+		{ "--init-scale", CLI_DOUBLE, &c->init_scale, "S", "parameters start uniform in [-S, S]" },
+		{ "--forget-bias", CLI_DOUBLE, &c->forget_bias, "X", "initial forget-gate bias (0 = uniform like the rest)" },
+		{ "--batch", CLI_INT, &c->batch, "B", "streams per rank; the global batch is ranks x B" },
+		{ "--bptt", CLI_INT, &c->bptt, "T", "time steps per window (truncated BPTT)" },
+		{ "--epochs", CLI_INT, &c->epochs, "N", "passes over the train split" },
+		{ "--steps", CLI_I64, &c->steps, "N", "stop after N optimizer steps in total (0 = run all epochs)" },
+		{ "--accum", CLI_INT, &c->accum, "K", "windows (micro-batches) per optimizer step" },
+		{ "--optimizer", CLI_STR, &c->optimizer, "NAME", "sgd, adam or adamw" },
+		{ "--lr", CLI_DOUBLE, &c->lr, "X", "learning rate" },
+		{ "--clip", CLI_DOUBLE, &c->clip, "X", "clip the global gradient L2 norm to X (0 = off)" },
+		{ "--momentum", CLI_DOUBLE, &c->momentum, "X", "SGD momentum" },
+		{ "--weight-decay", CLI_DOUBLE, &c->weight_decay, "X", "L2 (sgd, adam) or decoupled (adamw) decay; -1 = the optimizer's default" },
+		{ "--beta1", CLI_DOUBLE, &c->beta1, "X", "Adam first-moment decay" },
+		{ "--beta2", CLI_DOUBLE, &c->beta2, "X", "Adam second-moment decay" },
+		{ "--eps", CLI_DOUBLE, &c->eps, "X", "Adam denominator epsilon" },
+		{ "--schedule", CLI_STR, &c->schedule, "NAME", "const, step (x lr-decay per epoch after decay-after), plateau (x lr-decay when validation does not improve), cosine (warmup, then cosine to min-lr)" },
+		{ "--decay-after", CLI_INT, &c->decay_after, "E", "step schedule: last epoch at the full lr" },
+		{ "--lr-decay", CLI_DOUBLE, &c->lr_decay, "X", "step/plateau schedule: lr multiplier" },
+		{ "--patience", CLI_INT, &c->patience, "N", "plateau schedule: bad epochs tolerated" },
+		{ "--warmup", CLI_I64, &c->warmup, "N", "cosine schedule: warmup steps" },
+		{ "--min-lr", CLI_DOUBLE, &c->min_lr, "X", "cosine schedule: final lr" },
+		{ "--eval-batch", CLI_INT, &c->eval_batch, "B", "streams per rank for validation (0 = the training batch)" },
+		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "stop or skip when loss or gradients are not finite" },
+		{ "--threads", CLI_INT, &c->threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
+		{ "--seed", CLI_I64, &c->seed, "N", "seed of initialization and dropout" },
+		{ "--log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "a log line at most every S seconds" },
+		{ "--log-every", CLI_INT, &c->log_every, "N", "a log line every N steps instead (0 = by time)" },
+		{ "--quiet", CLI_FLAG, &c->quiet, NULL, "no per-step log lines on the terminal" },
+	};
+	int n = sizeof(t) / sizeof(t[0]);
+
+	if (n > max)
+		return -1;
+	memcpy(o, t, sizeof(t));
+	return n;
+}
+
+static int range_i(const char *flag, long long v, long long lo, long long hi,
+		   err_t *e)
+{
+	if (v < lo || v > hi)
+		return err_set(e, "%s must be in %lld .. %lld (got %lld)", flag, lo, hi, v);
+	return 0;
+}
+
+int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
+		      optim_cfg_t *o, sched_cfg_t *s, err_t *e)
+{
+	optim_kind_t ok;
+	sched_kind_t sk;
+
+	if (!c->data)
+		return err_set(e, "--data is required (a token data set from engram prepare)");
+	if (!c->run_dir)
+		return err_set(e, "--run-dir is required (where weights and metrics go)");
+	if (range_i("--batch", c->batch, 1, 1 << 20, e) ||
+	    range_i("--bptt", c->bptt, 1, 1 << 20, e) ||
+	    range_i("--epochs", c->epochs, 1, 1 << 20, e) ||
+	    range_i("--accum", c->accum, 1, 1 << 16, e) ||
+	    range_i("--steps", c->steps, 0, 1LL << 50, e) ||
+	    range_i("--threads", c->threads, 0, 1024, e) ||
+	    range_i("--eval-batch", c->eval_batch, 0, 1 << 20, e))
+		return -1;
+	if (!(c->lr > 0))
+		return err_set(e, "--lr must be > 0 (got %g)", c->lr);
+	if (c->clip < 0)
+		return err_set(e, "--clip must be >= 0 (got %g)", c->clip);
+	if (!(c->init_scale >= 0))
+		return err_set(e, "--init-scale must be >= 0 (got %g)", c->init_scale);
+	if (strcmp(c->on_nan, "stop") && strcmp(c->on_nan, "skip"))
+		return err_set(e, "--on-nan must be stop or skip (got '%s')", c->on_nan);
+	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
+			    .layers = c->layers, .tie = c->tie,
+			    .dropout = (float)c->dropout };
+	if (model_cfg_check(m, e))
+		return -1;
+
+	if (optim_kind_parse(c->optimizer, &ok))
+		return err_set(e, "--optimizer must be sgd, adam or adamw (got '%s')", c->optimizer);
+	optim_cfg_default(o, ok);
+	o->momentum = (float)c->momentum;
+	o->beta1 = (float)c->beta1;
+	o->beta2 = (float)c->beta2;
+	o->eps = (float)c->eps;
+	if (c->weight_decay >= 0)
+		o->weight_decay = (float)c->weight_decay;
+
+	if (sched_kind_parse(c->schedule, &sk))
+		return err_set(e, "--schedule must be const, step, plateau or cosine (got '%s')",
+			       c->schedule);
+	sched_cfg_default(s, sk);
+	s->lr0 = c->lr;
+	if (!(c->lr_decay > 0 && c->lr_decay <= 1))
+		return err_set(e, "--lr-decay must be in (0, 1] (got %g)", c->lr_decay);
+	s->factor = sk == SCHED_PLATEAU ? 1.0 / c->lr_decay : c->lr_decay;
+	s->decay_after = c->decay_after;
+	s->patience = c->patience;
+	s->warmup_steps = (long)c->warmup;
+	s->min_lr = c->min_lr;
+	return 0;
+}
+
+int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
+		       size_t n)
+{
+	return snprintf(buf, n,
+		"{\"data\":\"%s\",\"preset\":\"%s\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
+		"\"layers\":%d,\"tie\":%d,\"dropout\":%g,\"init_scale\":%g,\"forget_bias\":%g,"
+		"\"batch\":%d,\"bptt\":%d,\"epochs\":%d,\"steps\":%lld,\"accum\":%d,"
+		"\"optimizer\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
+		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
+		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
+		"\"on_nan\":\"%s\",\"seed\":%lld}",
+		c->data, c->preset ? c->preset : "", m->vocab, m->embed, m->hidden,
+		m->layers, m->tie, c->dropout, c->init_scale, c->forget_bias,
+		c->batch, c->bptt, c->epochs, c->steps, c->accum,
+		c->optimizer, c->lr, c->clip, c->momentum, c->weight_decay,
+		c->beta1, c->beta2, c->eps, c->schedule, c->decay_after,
+		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
+		c->on_nan, c->seed);
+}
+
+void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)
+{
+	char buf[8192];
+
+	train_cfg_json_str(c, m, buf, sizeof(buf));
+	fputs(buf, f);
+}

@@ -1,0 +1,65 @@
+/*
+ * config.h - the run's configuration: one struct, filled from a preset and
+ * then from the command line, passed down to everything that trains.
+ */
+#ifndef ENGRAM_CONFIG_H
+#define ENGRAM_CONFIG_H
+
+#include <stdio.h>
+
+#include "io/err.h"
+#include "trainer/cli.h"
+#include "trainer/model.h"
+#include "trainer/optim.h"
+#include "trainer/sched.h"
+
+typedef struct {
+	const char *data, *run_dir, *preset;
+	/* model (the vocabulary size comes from the data set) */
+	int layers, hidden, embed, tie;
+	double dropout, init_scale, forget_bias;
+	/* data layout and length */
+	int batch, bptt, epochs, accum;
+	long long steps;
+	/* optimizer, clipping, schedule */
+	const char *optimizer, *schedule;
+	double lr, clip, momentum, weight_decay, beta1, beta2, eps;
+	int decay_after;
+	double lr_decay;
+	int patience;
+	long long warmup;
+	double min_lr;
+	/* evaluation */
+	int eval_batch;
+	/* what to do when loss or gradients are not finite: stop or skip */
+	const char *on_nan;
+	/* machine and logging */
+	int threads;
+	long long seed;
+	double log_seconds;
+	int log_every;
+	int quiet;
+} train_cfg_t;
+
+/* Built-in defaults (a small LSTM, SGD). */
+void train_cfg_default(train_cfg_t *c);
+
+/* Applies a named preset; -1 with the list of presets when unknown. */
+int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e);
+
+/* The command-line table over c (the caller owns the array). */
+int train_cfg_options(train_cfg_t *c, cli_opt_t *opts, int max);
+
+/* Checks ranges and combinations; fills the model, optimizer and schedule
+ * configurations.  vocab is the data set's vocabulary size. */
+int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
+		      optim_cfg_t *o, sched_cfg_t *s, err_t *e);
+
+/* The resolved configuration as one JSON object (no newline). */
+void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f);
+int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
+		       size_t n);
+
+extern const char *const train_presets[];
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * lstm_ref.c - the double precision reference of one window (lstm_ref.h).
+ *
+ * Deliberately naive: every gate of every unit is its own dot product, the
+ * forward goes step by step with all layers inside a step, and the
+ * backward walks the steps back with the layers inside, carrying dh and dC
+ * of every layer from one step to the one before.  Parameters are found
+ * through the tensor table by name, not through model_t's views.
+ */
+#include "trainer/lstm_ref.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	int V, E, H, L, T, B;
+	/* Offsets into params / grads. */
+	size_t out_W, out_b, emb;
+	size_t Wx[MODEL_MAX_LAYERS], Wh[MODEL_MAX_LAYERS], b[MODEL_MAX_LAYERS];
+	const float *const *masks;
+	/* Saved forward values, index (t, b, unit): */
+	double *x[MODEL_MAX_LAYERS];	/* layer input after dropout, in wide */
+	double *act[MODEL_MAX_LAYERS];	/* i f g o, 4H wide */
+	double *hh[MODEL_MAX_LAYERS];	/* h, steps -1 .. T-1 (T+1 of them) */
+	double *cc[MODEL_MAX_LAYERS];	/* C, steps -1 .. T-1 */
+	double *top;			/* top h after dropout, H wide */
+	double *prob;			/* softmax, V wide */
+} ref_t;
+
+static size_t offset_of(const model_t *m, const char *name)
+{
+	for (int i = 0; i < m->ntensors; i++)
+		if (!strcmp(m->tensor[i].name, name))
+			return m->tensor[i].off;
+	fprintf(stderr, "lstm_ref: no tensor %s in the model's table\n", name);
+	abort();
+}
+
+static int in_width(const ref_t *r, int l)
+{
+	return l ? r->H : r->E;
+}
+
+/* Mask value of a site at row (t, b), unit k; 1 without dropout. */
+static double mask(const ref_t *r, int site, int t, int b, int k)
+{
+	int width = site ? r->H : r->E;
+
+	if (!r->masks)
+		return 1.0;
+	return r->masks[site][((size_t)t * r->B + b) * width + k];
+}
+
+/* Pointer to row (t, b) of an array of rows of n values; t may be -1 for
+ * the arrays that start at step -1 (pass first = -1). */
+static double *row(double *a, const ref_t *r, int t, int b, int n, int first)
+{
+	return a + ((size_t)(t - first) * r->B + b) * n;
+}
+
+static double sigmoid(double x)
+{
+	return 1.0 / (1.0 + exp(-x));
+}
+
+static void ref_free(ref_t *r)
+{
+	for (int l = 0; l < MODEL_MAX_LAYERS; l++) {
+		free(r->x[l]);
+		free(r->act[l]);
+		free(r->hh[l]);
+		free(r->cc[l]);
+	}
+	free(r->top);
+	free(r->prob);
+}
+
+static int ref_init(ref_t *r, const model_t *m, int T, int B)
+{
+	char name[32];
+	size_t TB = (size_t)T * B;
+	int ok = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->V = m->cfg.vocab;
+	r->E = m->cfg.embed;
+	r->H = m->cfg.hidden;
+	r->L = m->cfg.layers;
+	r->T = T;
+	r->B = B;
+	r->out_b = offset_of(m, "out.b");
+	r->emb = offset_of(m, "emb");
+	r->out_W = m->cfg.tie ? r->emb : offset_of(m, "out.W");
+	for (int l = 0; l < r->L; l++) {
+		snprintf(name, sizeof(name), "lstm.%d.Wx", l);
+		r->Wx[l] = offset_of(m, name);
+		snprintf(name, sizeof(name), "lstm.%d.Wh", l);
+		r->Wh[l] = offset_of(m, name);
+		snprintf(name, sizeof(name), "lstm.%d.b", l);
+		r->b[l] = offset_of(m, name);
+		r->x[l] = calloc(TB * in_width(r, l), sizeof(double));
+		r->act[l] = calloc(TB * 4 * r->H, sizeof(double));
+		r->hh[l] = calloc((TB + B) * r->H, sizeof(double));
+		r->cc[l] = calloc((TB + B) * r->H, sizeof(double));
+		ok = ok && r->x[l] && r->act[l] && r->hh[l] && r->cc[l];
+	}
+	r->top = calloc(TB * r->H, sizeof(double));
+	r->prob = calloc(TB * r->V, sizeof(double));
+	if (!ok || !r->top || !r->prob) {
+		ref_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* One cell of layer l at (t, b): reads x and h_{t-1}, C_{t-1}, writes
+ * the activations, C_t and h_t. */
+static void cell_forward(ref_t *r, const double *p, int l, int t, int b)
+{
+	int H = r->H, in = in_width(r, l);
+	const double *x = row(r->x[l], r, t, b, in, 0);
+	const double *hp = row(r->hh[l], r, t - 1, b, H, -1);
+	const double *cp = row(r->cc[l], r, t - 1, b, H, -1);
+	double *a = row(r->act[l], r, t, b, 4 * H, 0);
+	double *h = row(r->hh[l], r, t, b, H, -1);
+	double *c = row(r->cc[l], r, t, b, H, -1);
+
+	for (int q = 0; q < 4; q++)
+		for (int j = 0; j < H; j++) {
+			int col = q * H + j;
+			double z = p[r->b[l] + col];
+
+			for (int k = 0; k < in; k++)
+				z += x[k] * p[r->Wx[l] + (size_t)k * 4 * H + col];
+			for (int k = 0; k < H; k++)
+				z += hp[k] * p[r->Wh[l] + (size_t)k * 4 * H + col];
+			a[col] = q == 2 ? tanh(z) : sigmoid(z);
+		}
+	for (int j = 0; j < H; j++) {
+		double i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+
+		c[j] = f * cp[j] + i * g;
+		h[j] = o * tanh(c[j]);
+	}
+}
+
+/* The output layer at (t, b): logits, softmax, and the token's loss. */
+static double output_forward(ref_t *r, const double *p, int t, int b, int y,
+			     double *logits)
+{
+	int V = r->V, H = r->H;
+	const double *h = row(r->top, r, t, b, H, 0);
+	double *pr = row(r->prob, r, t, b, V, 0);
+	double mx = -INFINITY, sum = 0.0;
+
+	for (int v = 0; v < V; v++) {
+		double z = p[r->out_b + v];
+
+		for (int k = 0; k < H; k++)
+			z += h[k] * p[r->out_W + (size_t)v * H + k];
+		pr[v] = z;
+		if (logits)
+			logits[((size_t)t * r->B + b) * V + v] = z;
+		if (z > mx)
+			mx = z;
+	}
+	for (int v = 0; v < V; v++)
+		sum += exp(pr[v] - mx);
+	double loss = mx + log(sum) - pr[y];
+
+	for (int v = 0; v < V; v++)
+		pr[v] = exp(pr[v] - mx) / sum;
+	return loss;
+}
+
+static double forward(ref_t *r, const double *p, const int32_t *tok,
+		      double *logits)
+{
+	int T = r->T, B = r->B, H = r->H, E = r->E, L = r->L;
+	double loss = 0.0;
+
+	for (int t = 0; t < T; t++)
+		for (int b = 0; b < B; b++) {
+			int id = tok[(size_t)b * (T + 1) + t];
+			int y = tok[(size_t)b * (T + 1) + t + 1];
+			double *x = row(r->x[0], r, t, b, E, 0);
+
+			for (int k = 0; k < E; k++)
+				x[k] = p[r->emb + (size_t)id * E + k] *
+				       mask(r, 0, t, b, k);
+			for (int l = 0; l < L; l++) {
+				const double *h;
+				double *up;
+
+				cell_forward(r, p, l, t, b);
+				h = row(r->hh[l], r, t, b, H, -1);
+				up = l + 1 < L ? row(r->x[l + 1], r, t, b, H, 0)
+					       : row(r->top, r, t, b, H, 0);
+				for (int k = 0; k < H; k++)
+					up[k] = h[k] * mask(r, l + 1, t, b, k);
+			}
+			loss += output_forward(r, p, t, b, y, logits);
+		}
+	return loss;
+}
+
+/*
+ * Backward of layer l's cell at (t, b).  dh is the total dL/dh_t (from
+ * above plus from step t+1), dc is dL/dC_t arriving from step t+1 (in) and
+ * dL/dC_{t-1} (out).  Adds the parameter gradients, writes dL/dh_{t-1}
+ * into dh_prev and dL/dx into dx.
+ */
+static void cell_backward(ref_t *r, const double *p, double *g, int l, int t,
+			  int b, const double *dh, double *dc, double *dh_prev,
+			  double *dx)
+{
+	int H = r->H, in = in_width(r, l);
+	const double *x = row(r->x[l], r, t, b, in, 0);
+	const double *hp = row(r->hh[l], r, t - 1, b, H, -1);
+	const double *cp = row(r->cc[l], r, t - 1, b, H, -1);
+	const double *c = row(r->cc[l], r, t, b, H, -1);
+	const double *a = row(r->act[l], r, t, b, 4 * H, 0);
+	double *dz = malloc(4 * H * sizeof(double));
+
+	if (!dz)
+		abort();
+	for (int j = 0; j < H; j++) {
+		double i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j];
+		double tc = tanh(c[j]);
+		double dC = dc[j] + dh[j] * o * (1.0 - tc * tc);
+
+		dz[j] = dC * gg * i * (1.0 - i);
+		dz[H + j] = dC * cp[j] * f * (1.0 - f);
+		dz[2 * H + j] = dC * i * (1.0 - gg * gg);
+		dz[3 * H + j] = dh[j] * tc * o * (1.0 - o);
+		dc[j] = dC * f;
+	}
+	for (int col = 0; col < 4 * H; col++) {
+		g[r->b[l] + col] += dz[col];
+		for (int k = 0; k < in; k++)
+			g[r->Wx[l] + (size_t)k * 4 * H + col] += x[k] * dz[col];
+		for (int k = 0; k < H; k++)
+			g[r->Wh[l] + (size_t)k * 4 * H + col] += hp[k] * dz[col];
+	}
+	for (int k = 0; k < in; k++) {
+		double s = 0.0;
+
+		for (int col = 0; col < 4 * H; col++)
+			s += p[r->Wx[l] + (size_t)k * 4 * H + col] * dz[col];
+		dx[k] = s;
+	}
+	for (int k = 0; k < H; k++) {
+		double s = 0.0;
+
+		for (int col = 0; col < 4 * H; col++)
+			s += p[r->Wh[l] + (size_t)k * 4 * H + col] * dz[col];
+		dh_prev[k] = s;
+	}
+	free(dz);
+}
+
+/* Output layer backward at (t, b): adds out.W, out.b gradients and writes
+ * dL/d(top h after dropout) into dtop. */
+static void output_backward(ref_t *r, const double *p, double *g, int t,
+			    int b, int y, double *dtop)
+{
+	int V = r->V, H = r->H;
+	const double *h = row(r->top, r, t, b, H, 0);
+	const double *pr = row(r->prob, r, t, b, V, 0);
+
+	for (int k = 0; k < H; k++)
+		dtop[k] = 0.0;
+	for (int v = 0; v < V; v++) {
+		double dz = pr[v] - (v == y ? 1.0 : 0.0);
+
+		g[r->out_b + v] += dz;
+		for (int k = 0; k < H; k++) {
+			g[r->out_W + (size_t)v * H + k] += dz * h[k];
+			dtop[k] += dz * p[r->out_W + (size_t)v * H + k];
+		}
+	}
+}
+
+static int backward(ref_t *r, const double *p, const int32_t *tok, double *g)
+{
+	int T = r->T, B = r->B, H = r->H, E = r->E, L = r->L;
+	int W = E > H ? E : H;
+	size_t BH = (size_t)B * H;
+	/* Per layer and stream: dL/dh and dL/dC arriving from step t+1. */
+	double *dh_next = calloc(L * BH, sizeof(double));
+	double *dc_next = calloc(L * BH, sizeof(double));
+	double *dup = malloc(W * sizeof(double));
+	double *dh = malloc(H * sizeof(double));
+	double *dx = malloc(W * sizeof(double));
+
+	if (!dh_next || !dc_next || !dup || !dh || !dx) {
+		free(dh_next), free(dc_next), free(dup), free(dh), free(dx);
+		return -1;
+	}
+	for (int t = T - 1; t >= 0; t--)
+		for (int b = 0; b < B; b++) {
+			int y = tok[(size_t)b * (T + 1) + t + 1];
+			int id = tok[(size_t)b * (T + 1) + t];
+
+			/* dup: dL/d(output of the layer being visited). */
+			output_backward(r, p, g, t, b, y, dup);
+			for (int l = L - 1; l >= 0; l--) {
+				double *dhn = dh_next + (l * B + b) * (size_t)H;
+				double *dcn = dc_next + (l * B + b) * (size_t)H;
+
+				for (int k = 0; k < H; k++)
+					dh[k] = dup[k] * mask(r, l + 1, t, b, k) +
+						dhn[k];
+				cell_backward(r, p, g, l, t, b, dh, dcn, dhn, dx);
+				for (int k = 0; k < in_width(r, l); k++)
+					dup[k] = dx[k];
+			}
+			/* dup is now dL/d(embedding output after dropout). */
+			for (int k = 0; k < E; k++)
+				g[r->emb + (size_t)id * E + k] +=
+					dup[k] * mask(r, 0, t, b, k);
+		}
+	free(dh_next), free(dc_next), free(dup), free(dh), free(dx);
+	return 0;
+}
+
+double ref_window_logits(const model_t *m, const double *params, int T,
+			 int B, const int32_t *tok, double *h, double *c,
+			 const float *const *masks, double *grads,
+			 double *logits)
+{
+	ref_t r;
+	size_t BH = (size_t)B * m->cfg.hidden;
+	double loss;
+
+	if (ref_init(&r, m, T, B))
+		return NAN;
+	r.masks = masks;
+	for (int l = 0; l < r.L; l++) {
+		memcpy(r.hh[l], h + l * BH, BH * sizeof(double));
+		memcpy(r.cc[l], c + l * BH, BH * sizeof(double));
+	}
+	loss = forward(&r, params, tok, logits);
+	if (grads && backward(&r, params, tok, grads))
+		loss = NAN;
+	for (int l = 0; l < r.L; l++) {
+		memcpy(h + l * BH, r.hh[l] + T * BH, BH * sizeof(double));
+		memcpy(c + l * BH, r.cc[l] + T * BH, BH * sizeof(double));
+	}
+	ref_free(&r);
+	return loss;
+}
+
+double ref_window(const model_t *m, const double *params, int T, int B,
+		  const int32_t *tok, double *h, double *c,
+		  const float *const *masks, double *grads)
+{
+	return ref_window_logits(m, params, T, B, tok, h, c, masks, grads,
+				 NULL);
+}

@@ -1,0 +1,37 @@
+/*
+ * lstm_ref.h - the slow, obvious reference of one window of the model, in
+ * double precision with plain loops (no BLAS), for tests only.
+ *
+ * It follows the formulas of model.h step by step and unit by unit and does
+ * backpropagation through time explicitly (time outer, layers inner), so it
+ * shares no structure with the fast path it checks.
+ */
+#ifndef ENGRAM_LSTM_REF_H
+#define ENGRAM_LSTM_REF_H
+
+#include <stdint.h>
+
+#include "trainer/model.h"
+
+/*
+ * One window of T steps for B streams.  m gives only the configuration and
+ * the tensor table (offsets); params holds m->n doubles in the same layout.
+ * tok is laid out as for model_forward_train.  h and c (L*B*H each, layer
+ * major like model_state_t) carry the state in and get the final state.
+ * masks is NULL (no dropout) or L+1 per-site masks as model_dropout_mask
+ * gives them.  grads is NULL (loss only) or m->n doubles to which
+ * d(loss sum)/d(param) is ADDED; the incoming state is a constant.
+ * Returns the loss sum over the T*B tokens, or NAN when out of memory.
+ */
+double ref_window(const model_t *m, const double *params, int T, int B,
+		  const int32_t *tok, double *h, double *c,
+		  const float *const *masks, double *grads);
+
+/* The same, also writing the logits ((T*B) x V, row t*B + b) when logits
+ * is not NULL. */
+double ref_window_logits(const model_t *m, const double *params, int T,
+			 int B, const int32_t *tok, double *h, double *c,
+			 const float *const *masks, double *grads,
+			 double *logits);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * model.c - the LSTM language model's fast path: one GEMM per layer for the
+ * input projection of the whole window, one small GEMM per step for the
+ * recurrence, fused elementwise kernels for the cell, one GEMM for the
+ * output projection and a fused softmax + cross-entropy.
+ *
+ * Every activation of a window is stored time-major (row t*B + b), so the
+ * T*B rows of a layer are one matrix and the weight gradients of a whole
+ * window are one GEMM each.
+ */
+#include "trainer/model.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#define WORK_ALIGN 64	/* bytes: a cache line, and enough for AVX-512 */
+
+enum { WORK_EMPTY, WORK_EVAL, WORK_TRAIN };
+
+struct model_work {
+	model_cfg_t cfg;
+	int T, B;
+	int mode;		/* what the last forward was: WORK_* */
+	int dropped;		/* the last forward used dropout */
+	int32_t *in;		/* T*B input ids */
+	float *x0;		/* T*B x E: embedding rows after dropout */
+	/* Per layer l: */
+	float *gate[MODEL_MAX_LAYERS];	/* T*B x 4H: i f g o after sig/tanh */
+	float *hs[MODEL_MAX_LAYERS];	/* (T+1)*B x H: h_{-1} .. h_{T-1} */
+	float *cs[MODEL_MAX_LAYERS];	/* (T+1)*B x H: C_{-1} .. C_{T-1} */
+	float *tc[MODEL_MAX_LAYERS];	/* T*B x H: tanh(C_t) */
+	/* Only when cfg.dropout > 0: */
+	float *mask[MODEL_MAX_LAYERS + 1];	/* per site, see model.h */
+	float *drop[MODEL_MAX_LAYERS];	/* T*B x H: layer output * mask */
+	float *logits;		/* T*B x V; the softmax gradient after train */
+	/* Backward scratch: */
+	float *dgate;		/* T*B x 4H: d loss / d gate preactivations */
+	float *dh;		/* T*B x max(E, H): dh from above, then dX */
+	float *dh_rec;		/* B x H: dh_{t-1} through Wh */
+	float *dc;		/* B x H: dC carried to the step before */
+};
+
+/* ---- configuration and parameter layout ---- */
+
+int model_cfg_check(const model_cfg_t *c, err_t *e)
+{
+	if (c->vocab < 2)
+		return err_set(e, "model: vocab must be >= 2 (got %d)",
+			       c->vocab);
+	if (c->embed < 1)
+		return err_set(e, "model: embed must be >= 1 (got %d)",
+			       c->embed);
+	if (c->hidden < 1)
+		return err_set(e, "model: hidden must be >= 1 (got %d)",
+			       c->hidden);
+	if (c->layers < 1 || c->layers > MODEL_MAX_LAYERS)
+		return err_set(e, "model: layers must be in 1..%d (got %d)",
+			       MODEL_MAX_LAYERS, c->layers);
+	if (c->tie && c->embed != c->hidden)
+		return err_set(e, "model: tie needs embed == hidden (got embed %d, hidden %d)",
+			       c->embed, c->hidden);
+	if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
+		return err_set(e, "model: dropout must be in [0, 1) (got %g)",
+			       (double)c->dropout);
+	/* 4H columns and T*B*V logits are counted in ints by BLAS. */
+	if ((int64_t)c->hidden * 4 > INT32_MAX)
+		return err_set(e, "model: hidden %d is too large (4*hidden must fit an int)",
+			       c->hidden);
+	return 0;
+}
+
+static size_t add_tensor(model_t *m, const char *name, int rows, int cols,
+			 size_t off)
+{
+	model_tensor_t *t = &m->tensor[m->ntensors++];
+
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->off = off;
+	t->rows = rows;
+	t->cols = cols;
+	return off + (size_t)rows * cols;
+}
+
+/* The table in buffer order (model.h): the order backward finishes them. */
+static void layout(model_t *m)
+{
+	const model_cfg_t *c = &m->cfg;
+	int H = c->hidden, G = 4 * c->hidden;
+	char name[32];
+	size_t off = 0;
+
+	m->ntensors = 0;
+	if (!c->tie)
+		off = add_tensor(m, "out.W", c->vocab, H, off);
+	off = add_tensor(m, "out.b", 1, c->vocab, off);
+	m->ready_out = off;
+	for (int l = c->layers - 1; l >= 0; l--) {
+		snprintf(name, sizeof(name), "lstm.%d.Wx", l);
+		off = add_tensor(m, name, l ? H : c->embed, G, off);
+		snprintf(name, sizeof(name), "lstm.%d.Wh", l);
+		off = add_tensor(m, name, H, G, off);
+		snprintf(name, sizeof(name), "lstm.%d.b", l);
+		off = add_tensor(m, name, 1, G, off);
+		m->ready_lstm[l] = off;
+	}
+	off = add_tensor(m, "emb", c->vocab, c->embed, off);
+	m->n = off;
+}
+
+/* Point the named views at buffer p, in the order layout() laid down. */
+static void set_views(const model_t *m, float *p, float **out_W,
+		      float **out_b, model_lstm_t *lstm, float **emb)
+{
+	int k = 0;
+
+	*out_W = m->cfg.tie ? NULL : p + m->tensor[k++].off;
+	*out_b = p + m->tensor[k++].off;
+	for (int l = m->cfg.layers - 1; l >= 0; l--) {
+		lstm[l].Wx = p + m->tensor[k++].off;
+		lstm[l].Wh = p + m->tensor[k++].off;
+		lstm[l].b = p + m->tensor[k++].off;
+	}
+	*emb = p + m->tensor[k].off;
+	if (m->cfg.tie)
+		*out_W = *emb;
+}
+
+int model_init(model_t *m, const model_cfg_t *cfg, err_t *e)
+{
+	memset(m, 0, sizeof(*m));
+	if (model_cfg_check(cfg, e))
+		return -1;
+	m->cfg = *cfg;
+	layout(m);
+	m->params = err_calloc(m->n, sizeof(float), "model parameters", e);
+	m->grads = err_calloc(m->n, sizeof(float), "model gradients", e);
+	if (!m->params || !m->grads) {
+		model_free(m);
+		return -1;
+	}
+	set_views(m, m->params, &m->out_W, &m->out_b, m->lstm, &m->emb);
+	set_views(m, m->grads, &m->g_out_W, &m->g_out_b, m->g_lstm, &m->g_emb);
+	return 0;
+}
+
+void model_free(model_t *m)
+{
+	free(m->params);
+	free(m->grads);
+	memset(m, 0, sizeof(*m));
+}
+
+void model_init_params(model_t *m, float init_scale, float forget_bias,
+		       uint64_t seed)
+{
+	int H = m->cfg.hidden;
+	rng_t r;
+
+	rng_seed(&r, seed, 0);
+	for (size_t i = 0; i < m->n; i++)
+		m->params[i] = (2.0f * rng_float(&r) - 1.0f) * init_scale;
+	if (forget_bias == 0.0f)
+		return;
+	for (int l = 0; l < m->cfg.layers; l++)
+		for (int j = H; j < 2 * H; j++)
+			m->lstm[l].b[j] = forget_bias;
+}
+
+/* ---- carried state ---- */
+
+int model_state_init(model_state_t *s, const model_cfg_t *cfg, int batch,
+		     err_t *e)
+{
+	size_t n;
+
+	memset(s, 0, sizeof(*s));
+	if (model_cfg_check(cfg, e))
+		return -1;
+	if (batch < 1)
+		return err_set(e, "model state: batch must be >= 1 (got %d)",
+			       batch);
+	n = (size_t)cfg->layers * batch * cfg->hidden;
+	s->h = err_calloc(n, sizeof(float), "the carried h state", e);
+	s->c = err_calloc(n, sizeof(float), "the carried C state", e);
+	if (!s->h || !s->c) {
+		model_state_free(s);
+		return -1;
+	}
+	s->layers = cfg->layers;
+	s->batch = batch;
+	s->hidden = cfg->hidden;
+	return 0;
+}
+
+void model_state_zero(model_state_t *s)
+{
+	size_t n = (size_t)s->layers * s->batch * s->hidden;
+
+	memset(s->h, 0, n * sizeof(float));
+	memset(s->c, 0, n * sizeof(float));
+}
+
+void model_state_free(model_state_t *s)
+{
+	free(s->h);
+	free(s->c);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the work area ---- */
+
+/* Reserve bytes at *off; a pointer into base, or NULL when only counting. */
+static void *carve(char *base, size_t *off, size_t bytes)
+{
+	void *p = base ? base + *off : NULL;
+
+	*off += (bytes + WORK_ALIGN - 1) / WORK_ALIGN * WORK_ALIGN;
+	return p;
+}
+
+/*
+ * Lay the work area out from base (NULL: count only) and return its size.
+ * One function for both, so model_work_bytes is exactly what is allocated.
+ */
+static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
+			  int B, char *base)
+{
+	size_t TB = (size_t)T * B, f = sizeof(float);
+	size_t H = c->hidden, E = c->embed, V = c->vocab;
+	size_t off = 0;
+	int L = c->layers;
+
+	carve(base, &off, sizeof(*w));	/* the struct itself heads the block */
+	w->in = carve(base, &off, TB * sizeof(int32_t));
+	w->x0 = carve(base, &off, TB * E * f);
+	for (int l = 0; l < L; l++) {
+		w->gate[l] = carve(base, &off, TB * 4 * H * f);
+		w->hs[l] = carve(base, &off, (TB + B) * H * f);
+		w->cs[l] = carve(base, &off, (TB + B) * H * f);
+		w->tc[l] = carve(base, &off, TB * H * f);
+	}
+	if (c->dropout > 0.0f) {
+		w->mask[0] = carve(base, &off, TB * E * f);
+		for (int l = 0; l < L; l++) {
+			w->mask[l + 1] = carve(base, &off, TB * H * f);
+			w->drop[l] = carve(base, &off, TB * H * f);
+		}
+	}
+	w->logits = carve(base, &off, TB * V * f);
+	w->dgate = carve(base, &off, TB * 4 * H * f);
+	w->dh = carve(base, &off, TB * (E > H ? E : H) * f);
+	w->dh_rec = carve(base, &off, (size_t)B * H * f);
+	w->dc = carve(base, &off, (size_t)B * H * f);
+	return off;
+}
+
+/*
+ * An upper bound of what work_layout counts, in double so that absurd
+ * shapes cannot wrap size_t around before they are refused.
+ */
+static double work_bytes_bound(const model_cfg_t *c, int T, int B)
+{
+	double TB = (double)T * B, H = c->hidden, E = c->embed, L = c->layers;
+	double per_row = 1 + 2 * E + 9 * L * H + c->vocab + 4 * H +
+			 (E > H ? E : H);
+	double floats = TB * per_row + 2 * (L + 1) * B * H;
+
+	return floats * sizeof(float) + (double)sizeof(struct model_work) +
+	       WORK_ALIGN * (6 * L + 9);	/* one round-up per carve */
+}
+
+size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)
+{
+	struct model_work tmp;
+
+	if (model_cfg_check(cfg, NULL) || T < 1 || B < 1 ||
+	    work_bytes_bound(cfg, T, B) > (double)(SIZE_MAX / 2))
+		return SIZE_MAX;
+	memset(&tmp, 0, sizeof(tmp));
+	return work_layout(&tmp, cfg, T, B, NULL);
+}
+
+/* "85 MiB", "1.23 GiB": two decimals below 10 units, none above. */
+static void human(char *buf, size_t len, double bytes)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	int u = -1;
+
+	while (bytes >= 1024.0 && u < 4) {
+		bytes /= 1024.0;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%.0f bytes", bytes);
+	else
+		snprintf(buf, len, "%.*f %s", bytes < 10.0 ? 2 : 0, bytes,
+			 unit[u]);
+}
+
+model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e)
+{
+	struct model_work tmp, *w;
+	char total[32], logit[32];
+	double bound;
+	size_t n;
+
+	if (model_cfg_check(cfg, e))
+		return NULL;
+	if (T < 1 || B < 1) {
+		err_set(e, "model work: window %d x batch %d, both must be >= 1",
+			T, B);
+		return NULL;
+	}
+	/* BLAS counts the T*B rows of a window in an int. */
+	if ((int64_t)T * B > INT32_MAX) {
+		err_set(e, "model work: window %d x batch %d = %lld rows, more than an int holds",
+			T, B, (long long)T * B);
+		return NULL;
+	}
+	bound = work_bytes_bound(cfg, T, B);
+	n = bound > (double)(SIZE_MAX / 2) ? 0 : model_work_bytes(cfg, T, B);
+	w = n ? aligned_alloc(WORK_ALIGN, n) : NULL;
+	if (!w) {
+		human(total, sizeof(total), n ? (double)n : bound);
+		human(logit, sizeof(logit), (double)T * B * cfg->vocab * 4);
+		err_set(e, "cannot allocate the window's activations: %s (logits alone T*B*V = %d*%d*%d floats = %s)",
+			total, T, B, cfg->vocab, logit);
+		return NULL;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	work_layout(&tmp, cfg, T, B, (char *)w);
+	*w = tmp;
+	w->cfg = *cfg;
+	w->T = T;
+	w->B = B;
+	w->mode = WORK_EMPTY;
+	return w;
+}
+
+void model_work_free(model_work_t *w)
+{
+	free(w);
+}
+
+const float *model_logits(const model_work_t *w)
+{
+	return w->logits;
+}
+
+const float *model_dropout_mask(const model_work_t *w, int site)
+{
+	if (!w->dropped || site < 0 || site > w->cfg.layers)
+		return NULL;
+	return w->mask[site];
+}
+
+/* ---- small kernels ---- */
+
+static inline float sigm(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+/* Every one of rows rows of y (rows x n) set to v (n). */
+static void fill_rows(float *y, const float *v, size_t rows, int n)
+{
+	for (size_t r = 0; r < rows; r++)
+		memcpy(y + r * n, v, n * sizeof(float));
+}
+
+/* g (n) += the column sums of x (rows x n). */
+static void add_col_sums(float *g, const float *x, size_t rows, int n)
+{
+	for (size_t r = 0; r < rows; r++)
+		for (int j = 0; j < n; j++)
+			g[j] += x[r * n + j];
+}
+
+/* Inverted dropout masks: 0 with probability p, else 1/(1-p). */
+static void draw_mask(float *mask, size_t n, float p, rng_t *r)
+{
+	float keep = 1.0f / (1.0f - p);
+
+	for (size_t i = 0; i < n; i++)
+		mask[i] = rng_float(r) < p ? 0.0f : keep;
+}
+
+static void mul(float *y, const float *x, const float *mask, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[i] * mask[i];
+}
+
+/* C := alpha op(A) op(B) + beta C, row-major, leading dims from the shapes. */
+static void gemm(int ta, int tb, int M, int N, int K, const float *A,
+		 const float *Bm, float beta, float *C)
+{
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+		    tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f,
+		    A, ta ? M : K, Bm, tb ? K : N, beta, C, N);
+}
+
+/* ---- forward ---- */
+
+/* The input of layer l (T*B x in): embedding rows, or the layer below. */
+static const float *layer_in(const model_work_t *w, int l)
+{
+	if (!l)
+		return w->x0;
+	if (w->dropped)
+		return w->drop[l - 1];
+	return w->hs[l - 1] + (size_t)w->B * w->cfg.hidden;	/* h_0 on */
+}
+
+static const float *top_out(const model_work_t *w)
+{
+	int L = w->cfg.layers;
+
+	if (w->dropped)
+		return w->drop[L - 1];
+	return w->hs[L - 1] + (size_t)w->B * w->cfg.hidden;
+}
+
+static void embed_fwd(const model_t *m, model_work_t *w, const int32_t *tok,
+		      rng_t *r)
+{
+	int T = w->T, B = w->B, E = m->cfg.embed;
+	size_t TB = (size_t)T * B;
+
+	for (int t = 0; t < T; t++)
+		for (int b = 0; b < B; b++) {
+			int32_t id = tok[(size_t)b * (T + 1) + t];
+			size_t row = (size_t)t * B + b;
+
+			assert(id >= 0 && id < m->cfg.vocab);
+			w->in[row] = id;
+			memcpy(w->x0 + row * E, m->emb + (size_t)id * E,
+			       E * sizeof(float));
+		}
+	if (w->dropped) {
+		draw_mask(w->mask[0], TB * E, m->cfg.dropout, r);
+		mul(w->x0, w->x0, w->mask[0], TB * E);
+	}
+}
+
+/*
+ * One step of the cell for B rows.  g holds the preactivations
+ * x*Wx + h_{t-1}*Wh + b and gets the activations i f g o in their place;
+ * cp is C_{t-1}; c, tc, h get C_t, tanh(C_t), h_t.
+ */
+static void cell_fwd(int B, int H, float *g, const float *cp, float *c,
+		     float *tc, float *h)
+{
+	for (int b = 0; b < B; b++) {
+		float *gi = g + (size_t)b * 4 * H, *gf = gi + H, *gg = gf + H,
+		      *go = gg + H;
+		size_t r = (size_t)b * H;
+
+		for (int j = 0; j < H; j++) {
+			float i = sigm(gi[j]), f = sigm(gf[j]);
+			float gc = tanhf(gg[j]), o = sigm(go[j]);
+			float ct = f * cp[r + j] + i * gc;
+			float tct = tanhf(ct);
+
+			gi[j] = i;
+			gf[j] = f;
+			gg[j] = gc;
+			go[j] = o;
+			c[r + j] = ct;
+			tc[r + j] = tct;
+			h[r + j] = o * tct;
+		}
+	}
+}
+
+static void lstm_fwd(const model_t *m, model_work_t *w, int l,
+		     model_state_t *s, rng_t *r)
+{
+	int T = w->T, B = w->B, H = m->cfg.hidden, G = 4 * H;
+	int in = l ? H : m->cfg.embed;
+	size_t TB = (size_t)T * B, BH = (size_t)B * H;
+	const model_lstm_t *p = &m->lstm[l];
+	float *gate = w->gate[l], *hs = w->hs[l], *cs = w->cs[l];
+
+	/* Block 0 of hs and cs is the carried state: h_{-1} and C_{-1}. */
+	memcpy(hs, s->h + l * BH, BH * sizeof(float));
+	memcpy(cs, s->c + l * BH, BH * sizeof(float));
+	/* All T*B input rows at once: gate = b + X * Wx. */
+	fill_rows(gate, p->b, TB, G);
+	gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f, gate);
+	for (int t = 0; t < T; t++) {
+		float *gt = gate + (size_t)t * B * G;
+
+		/* gate[t] += h_{t-1} * Wh: the only serial part. */
+		gemm(0, 0, B, G, H, hs + t * BH, p->Wh, 1.0f, gt);
+		cell_fwd(B, H, gt, cs + t * BH, cs + (t + 1) * BH,
+			 w->tc[l] + t * BH, hs + (t + 1) * BH);
+	}
+	memcpy(s->h + l * BH, hs + T * BH, BH * sizeof(float));
+	memcpy(s->c + l * BH, cs + T * BH, BH * sizeof(float));
+	if (w->dropped) {
+		draw_mask(w->mask[l + 1], TB * H, m->cfg.dropout, r);
+		mul(w->drop[l], hs + BH, w->mask[l + 1], TB * H);
+	}
+}
+
+#define LANES 16	/* independent partial results, for ILP and accuracy */
+
+static float row_max(const float *z, int n)
+{
+	float m[LANES], mx;
+	int k = 0;
+
+	for (int j = 0; j < LANES; j++)
+		m[j] = z[0];
+	for (; k + LANES <= n; k += LANES)
+		for (int j = 0; j < LANES; j++)
+			m[j] = z[k + j] > m[j] ? z[k + j] : m[j];
+	for (; k < n; k++)
+		m[0] = z[k] > m[0] ? z[k] : m[0];
+	mx = m[0];
+	for (int j = 1; j < LANES; j++)
+		mx = m[j] > mx ? m[j] : mx;
+	return mx;
+}
+
+/*
+ * sum of e^(z - mx) over a row; e (may be z itself, or NULL) gets the
+ * terms.  LANES partial sums, each of at most n / LANES terms, added up
+ * in double at the end.
+ */
+static double row_exp_sum(float *e, const float *z, int n, float mx)
+{
+	float acc[LANES] = { 0 }, tmp[LANES];
+	double sum = 0.0;
+	int k = 0;
+
+	for (; k + LANES <= n; k += LANES) {
+		float *d = e ? e + k : tmp;
+
+		for (int j = 0; j < LANES; j++)
+			d[j] = expf(z[k + j] - mx);
+		for (int j = 0; j < LANES; j++)
+			acc[j] += d[j];
+	}
+	for (; k < n; k++) {
+		float v = expf(z[k] - mx);
+
+		if (e)
+			e[k] = v;
+		sum += v;
+	}
+	for (int j = 0; j < LANES; j++)
+		sum += acc[j];
+	return sum;
+}
+
+/*
+ * -log softmax(z)[y] of one row, max-subtracted.  With grad, z becomes
+ * scale * (softmax(z) - onehot(y)): the exponentials are written in place
+ * on the way, so each is computed once, and no one-hot is ever built.
+ */
+static double row_xent(float *z, int V, int y, int grad, float scale)
+{
+	float mx = row_max(z, V), zy = z[y], a;
+	double sum = row_exp_sum(grad ? z : NULL, z, V, mx);
+
+	if (grad) {
+		a = (float)(scale / sum);
+		for (int k = 0; k < V; k++)
+			z[k] *= a;
+		z[y] -= scale;
+	}
+	return ((double)mx - zy) + log(sum);
+}
+
+static double output_fwd(const model_t *m, model_work_t *w,
+			 const int32_t *tok, int grad, float scale)
+{
+	int T = w->T, B = w->B, V = m->cfg.vocab, H = m->cfg.hidden;
+	size_t TB = (size_t)T * B;
+	double loss = 0.0;
+
+	/* logits = top * out_W^T + out_b */
+	fill_rows(w->logits, m->out_b, TB, V);
+	gemm(0, 1, (int)TB, V, H, top_out(w), m->out_W, 1.0f, w->logits);
+	for (int t = 0; t < T; t++)
+		for (int b = 0; b < B; b++) {
+			int32_t y = tok[(size_t)b * (T + 1) + t + 1];
+			float *z = w->logits + ((size_t)t * B + b) * V;
+
+			assert(y >= 0 && y < V);
+			loss += row_xent(z, V, y, grad, scale);
+		}
+	return loss;
+}
+
+static double forward(model_t *m, model_work_t *w, model_state_t *s,
+		      const int32_t *tok, rng_t *r, int train, float scale)
+{
+	assert(s->batch == w->B && s->layers == m->cfg.layers &&
+	       s->hidden == m->cfg.hidden);
+	assert(w->cfg.vocab == m->cfg.vocab && w->cfg.layers == m->cfg.layers &&
+	       w->cfg.hidden == m->cfg.hidden && w->cfg.embed == m->cfg.embed &&
+	       w->cfg.dropout == m->cfg.dropout);
+	w->dropped = train && r && m->cfg.dropout > 0.0f;
+	w->mode = train ? WORK_TRAIN : WORK_EVAL;
+	embed_fwd(m, w, tok, r);
+	for (int l = 0; l < m->cfg.layers; l++)
+		lstm_fwd(m, w, l, s, r);
+	return output_fwd(m, w, tok, train, scale);
+}
+
+double model_forward_train(model_t *m, model_work_t *w, model_state_t *s,
+			   const int32_t *tok, rng_t *dropout_rng,
+			   float grad_scale)
+{
+	return forward(m, w, s, tok, dropout_rng, 1, grad_scale);
+}
+
+double model_forward_eval(model_t *m, model_work_t *w, model_state_t *s,
+			  const int32_t *tok)
+{
+	return forward(m, w, s, tok, NULL, 0, 1.0f);
+}
+
+/* ---- backward ---- */
+
+/*
+ * One step of the cell backward for B rows.  dh = dh from above + dh_rec;
+ * dc is dC from step t+1 in, and dC for step t-1 (that is dC * f) out.
+ *   dC = dc + dh * o * (1 - tc^2)
+ *   d(gate i) = dC * gc * i(1-i)      d(gate f) = dC * cp * f(1-f)
+ *   d(gate g) = dC * i * (1-gc^2)      d(gate o) = dh * tc * o(1-o)
+ */
+static void cell_bwd(int B, int H, const float *g, const float *cp,
+		     const float *tc, const float *dh_up, const float *dh_rec,
+		     float *dc, float *dg)
+{
+	for (int b = 0; b < B; b++) {
+		const float *gi = g + (size_t)b * 4 * H, *gf = gi + H,
+			    *gg = gf + H, *go = gg + H;
+		float *di = dg + (size_t)b * 4 * H, *df = di + H, *dgg = df + H,
+		      *dout = dgg + H;
+		size_t r = (size_t)b * H;
+
+		for (int j = 0; j < H; j++) {
+			float i = gi[j], f = gf[j], gc = gg[j], o = go[j];
+			float t = tc[r + j];
+			float dh = dh_up[r + j] + dh_rec[r + j];
+			float dC = dc[r + j] + dh * o * (1.0f - t * t);
+
+			di[j] = dC * gc * i * (1.0f - i);
+			df[j] = dC * cp[r + j] * f * (1.0f - f);
+			dgg[j] = dC * i * (1.0f - gc * gc);
+			dout[j] = dh * t * o * (1.0f - o);
+			dc[r + j] = dC * f;
+		}
+	}
+}
+
+static void hook_call(model_grad_hook_t hook, void *ctx, size_t ready)
+{
+	if (hook)
+		hook(ctx, ready);
+}
+
+/* dlogits -> out.W, out.b, and dh (T*B x H) for the top layer's output. */
+static void output_bwd(model_t *m, model_work_t *w)
+{
+	int V = m->cfg.vocab, H = m->cfg.hidden, L = m->cfg.layers;
+	int TB = w->T * w->B;
+	const float *dz = w->logits;
+
+	gemm(0, 0, TB, H, V, dz, m->out_W, 0.0f, w->dh);
+	if (w->dropped)
+		mul(w->dh, w->dh, w->mask[L], (size_t)TB * H);
+	/* g_out_W (V x H) += dz^T * top; with tying this lands in g_emb. */
+	gemm(1, 0, V, H, TB, dz, top_out(w), 1.0f, m->g_out_W);
+	add_col_sums(m->g_out_b, dz, TB, V);
+}
+
+/*
+ * Layer l, given dh from above in w->dh (T*B x H): the weight gradients,
+ * and in w->dh the gradient of the layer's input X (T*B x in) in its place.
+ */
+static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
+		     model_grad_hook_t hook, void *ctx)
+{
+	int T = w->T, B = w->B, H = m->cfg.hidden, G = 4 * H;
+	int in = l ? H : m->cfg.embed, TB = T * B;
+	size_t BH = (size_t)B * H;
+	const model_lstm_t *p = &m->lstm[l];
+	model_lstm_t *gp = &m->g_lstm[l];
+
+	memset(w->dh_rec, 0, BH * sizeof(float));
+	memset(w->dc, 0, BH * sizeof(float));
+	for (int t = T - 1; t >= 0; t--) {
+		float *dgt = w->dgate + (size_t)t * B * G;
+
+		cell_bwd(B, H, w->gate[l] + (size_t)t * B * G,
+			 w->cs[l] + t * BH, w->tc[l] + t * BH,
+			 w->dh + t * BH, w->dh_rec, w->dc, dgt);
+		if (!t)
+			break;	/* no gradient into the carried state */
+		/* dh_rec = dgate[t] * Wh^T: dh_{t-1} through the recurrence */
+		gemm(0, 1, B, H, G, dgt, p->Wh, 0.0f, w->dh_rec);
+		hook_call(hook, ctx, ready);
+	}
+	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}. */
+	gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
+	gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
+	add_col_sums(gp->b, w->dgate, TB, G);
+	/* dX = dgate * Wx^T, over dh (which is spent). */
+	gemm(0, 1, TB, in, G, w->dgate, p->Wx, 0.0f, w->dh);
+	if (w->dropped)
+		mul(w->dh, w->dh, w->mask[l], (size_t)TB * in);
+}
+
+static void embed_bwd(model_t *m, model_work_t *w)
+{
+	int E = m->cfg.embed;
+	size_t TB = (size_t)w->T * w->B;
+
+	for (size_t r = 0; r < TB; r++) {
+		float *g = m->g_emb + (size_t)w->in[r] * E;
+		const float *d = w->dh + r * E;
+
+		for (int k = 0; k < E; k++)
+			g[k] += d[k];
+	}
+}
+
+void model_backward(model_t *m, model_work_t *w, model_grad_hook_t hook,
+		    void *ctx)
+{
+	size_t ready;
+
+	assert(w->mode == WORK_TRAIN);
+	output_bwd(m, w);
+	ready = m->ready_out;
+	hook_call(hook, ctx, ready);
+	for (int l = m->cfg.layers - 1; l >= 0; l--) {
+		lstm_bwd(m, w, l, ready, hook, ctx);
+		ready = m->ready_lstm[l];
+		hook_call(hook, ctx, ready);
+	}
+	embed_bwd(m, w);
+	hook_call(hook, ctx, m->n);
+}

@@ -1,0 +1,441 @@
+/* train.c - the data-parallel truncated-BPTT training loop. */
+#include "trainer/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "io/ckpt.h"
+#include "io/ds.h"
+#include "trainer/evaluate.h"
+#include "trainer/weights.h"
+
+typedef struct {
+	train_cfg_t cfg;
+	model_cfg_t mcfg;
+	optim_cfg_t ocfg;
+	sched_cfg_t scfg;
+	comm_t *comm;
+	int threads, eval_batch, micro;	/* micro = streams per micro-batch */
+	ds_t ds;
+	vocab_t vocab;
+	ds_layout_t lay;
+	model_t model;
+	model_state_t state[64];	/* one per micro-batch */
+	model_work_t *work;
+	optim_t opt;
+	sched_t sched;
+	rng_t drop_rng;
+	int32_t *tok;
+	FILE *metrics;
+	char json[8192];
+	/* progress */
+	long long step, total_steps;
+	int epoch;
+	double val_loss;
+	/* log window */
+	double t_start, t_log, loss_sum, tok_sum, t_data, t_comm;
+	long long steps_logged, skipped;
+} trainer_t;
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A failure on one rank ends every rank: say where, then abort the job. */
+static void die(trainer_t *tr, const err_t *e)
+{
+	fprintf(stderr, "engram train: rank %d, step %lld: %s\n", tr->comm->rank,
+		tr->step, e->msg);
+	comm_abort(tr->comm, 1);
+}
+
+static int make_dir(const char *dir, err_t *e)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0777) && errno != EEXIST)
+				return err_set(e, "%s: cannot create: %s", p, strerror(errno));
+			*s = '/';
+		}
+	if (mkdir(p, 0777) && errno != EEXIST)
+		return err_set(e, "%s: cannot create: %s", p, strerror(errno));
+	return 0;
+}
+
+/* Everything that can fail the same way on every rank: config and data. */
+static int setup_config(trainer_t *tr, err_t *e)
+{
+	const train_cfg_t *c = &tr->cfg;
+
+	if (!c->data)
+		return err_set(e, "--data is required (a token data set from engram prepare)");
+	if (ds_open(&tr->ds, c->data, e))
+		return -1;
+	if (tr->ds.vocab_size > (1 << 30))
+		return err_set(e, "%s: vocab_size %lld is too large for the output layer",
+			       c->data, (long long)tr->ds.vocab_size);
+	if (train_cfg_resolve(c, (int)tr->ds.vocab_size, &tr->mcfg, &tr->ocfg,
+			      &tr->scfg, e))
+		return -1;
+	if (c->batch % c->accum)
+		return err_set(e, "--batch %d must be a multiple of --accum %d (each micro-batch is batch/accum streams)",
+			       c->batch, c->accum);
+	tr->micro = c->batch / c->accum;
+	if (c->accum > 64)
+		return err_set(e, "--accum must be at most 64 (got %d)", c->accum);
+	if (ds_layout(&tr->ds, SPLIT_TRAIN, tr->comm->rank, tr->comm->size,
+		      c->batch, c->bptt, &tr->lay, e))
+		return -1;
+	tr->eval_batch = c->eval_batch ? c->eval_batch : c->batch;
+	tr->total_steps = (long long)c->epochs * tr->lay.windows;
+	if (c->steps && c->steps < tr->total_steps)
+		tr->total_steps = c->steps;
+	if (tr->scfg.kind == SCHED_COSINE)
+		tr->scfg.total_steps = (long)tr->total_steps;
+	if (sched_cfg_check(&tr->scfg, e))
+		return -1;
+	tr->threads = c->threads ? c->threads : comm_threads_per_rank(tr->comm);
+	return 0;
+}
+
+static int setup_model(trainer_t *tr, err_t *e)
+{
+	const train_cfg_t *c = &tr->cfg;
+	size_t wbytes = model_work_bytes(&tr->mcfg, c->bptt, tr->micro);
+
+	if (model_init(&tr->model, &tr->mcfg, e))
+		return -1;
+	if (tr->comm->rank == 0)
+		model_init_params(&tr->model, (float)c->init_scale,
+				  (float)c->forget_bias, (uint64_t)c->seed);
+	/* rank 0's parameters are everyone's; then prove it */
+	if (comm_bcast(tr->comm, tr->model.params, tr->model.n * sizeof(float), 0, e) ||
+	    comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
+			    "the initial parameters", e))
+		return -1;
+	for (int k = 0; k < c->accum; k++)
+		if (model_state_init(&tr->state[k], &tr->mcfg, tr->micro, e))
+			return -1;
+	tr->work = model_work_new(&tr->mcfg, c->bptt, tr->micro, e);
+	if (!tr->work)
+		return err_prefix(e, "activations for --bptt %d x batch %d need %.1f MiB",
+				  c->bptt, tr->micro, (double)wbytes / 1048576.0);
+	tr->tok = err_malloc((size_t)c->batch * (c->bptt + 1) * sizeof(int32_t),
+			     "token window", e);
+	if (!tr->tok || optim_init(&tr->opt, &tr->ocfg, tr->model.n, e))
+		return -1;
+	sched_init(&tr->sched, &tr->scfg);
+	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
+	return 0;
+}
+
+static int setup_output(trainer_t *tr, err_t *e)
+{
+	char path[4600];
+	FILE *f;
+
+	train_cfg_json_str(&tr->cfg, &tr->mcfg, tr->json, sizeof(tr->json));
+	if (tr->comm->rank != 0)
+		return 0;
+	if (make_dir(tr->cfg.run_dir, e))
+		return -1;
+	snprintf(path, sizeof(path), "%s/config.json", tr->cfg.run_dir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%s\n", tr->json) < 0 || fclose(f))
+		return err_set(e, "%s: cannot write: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/metrics.jsonl", tr->cfg.run_dir);
+	tr->metrics = fopen(path, "a");
+	if (!tr->metrics)
+		return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+	if (strcmp(tr->ds.tokenizer, "byte") && ds_vocab(&tr->ds, &tr->vocab, e))
+		return -1;
+	return 0;
+}
+
+static void print_start(trainer_t *tr)
+{
+	const train_cfg_t *c = &tr->cfg;
+	const model_cfg_t *m = &tr->mcfg;
+	size_t wbytes = model_work_bytes(m, c->bptt, tr->micro);
+
+	if (tr->comm->rank != 0)
+		return;
+	printf("engram train: %s (%s, vocab %d), %d rank%s x %d thread%s\n",
+	       c->data, tr->ds.tokenizer, m->vocab, tr->comm->size,
+	       tr->comm->size == 1 ? "" : "s", tr->threads, tr->threads == 1 ? "" : "s");
+	printf("  model: embed %d, %d x LSTM %d%s, dropout %g: %zu parameters (%.1f MiB)\n",
+	       m->embed, m->layers, m->hidden, m->tie ? ", tied" : "", m->dropout,
+	       tr->model.n, (double)tr->model.n * 4 / 1048576.0);
+	printf("  batch %d per rank, global batch %d, bptt %d%s; activations %.1f MiB per rank\n",
+	       c->batch, c->batch * tr->comm->size, c->bptt,
+	       c->accum > 1 ? " (micro-batches)" : "", (double)wbytes / 1048576.0);
+	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
+	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
+	       tr->total_steps);
+	if (tr->lay.dropped)
+		printf("  the last %lld tokens of train (%.2f%%) fit no window and are not used\n",
+		       (long long)tr->lay.dropped,
+		       100.0 * (double)tr->lay.dropped / (double)tr->lay.ntok);
+	fflush(stdout);
+}
+
+static void fmt_eta(double s, char *buf, size_t n)
+{
+	long t = s > 0 && s < 1e8 ? (long)s : 0;
+
+	if (t >= 3600)
+		snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+	else
+		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+}
+
+static void log_step(trainer_t *tr, double lr, double gnorm, int force)
+{
+	double t = now(), dt = t - tr->t_log;
+	double loss, tps, ms, frac, eta_s;
+	long long w = tr->step - (long long)(tr->epoch - 1) * tr->lay.windows;
+	char eta[32];
+
+	if (tr->comm->rank != 0 || !tr->steps_logged)
+		return;
+	if (!force && (tr->cfg.log_every ? tr->step % tr->cfg.log_every != 0
+					 : dt < tr->cfg.log_seconds))
+		return;
+	loss = tr->loss_sum / tr->tok_sum;
+	tps = tr->tok_sum / dt;
+	ms = 1000.0 * dt / (double)tr->steps_logged;
+	frac = (double)w / (double)tr->lay.windows;
+	eta_s = (t - tr->t_start) / (double)tr->step * (double)(tr->total_steps - tr->step);
+	fmt_eta(eta_s, eta, sizeof(eta));
+	if (!tr->cfg.quiet)
+		printf("step %lld | epoch %d %5.1f%% | loss %.4f | ppl %.2f | lr %.4g | gnorm %.3f | "
+		       "%.0f tok/s | %.1f ms/step (data %.0f%%, comm %.0f%%) | eta %s\n",
+		       tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), lr, gnorm, tps, ms,
+		       100.0 * tr->t_data / dt, 100.0 * tr->t_comm / dt, eta);
+	fprintf(tr->metrics,
+		"{\"step\":%lld,\"epoch\":%d,\"epoch_frac\":%.4f,\"loss\":%.6f,\"ppl\":%.4f,"
+		"\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f,\"ms_per_step\":%.3f,"
+		"\"data_share\":%.4f,\"comm_share\":%.4f,\"skipped\":%lld,\"time\":%.3f}\n",
+		tr->step, tr->epoch, frac, loss, exp(loss), lr, gnorm, tps, ms,
+		tr->t_data / dt, tr->t_comm / dt, tr->skipped, t - tr->t_start);
+	fflush(tr->metrics);
+	fflush(stdout);
+	tr->t_log = t;
+	tr->loss_sum = tr->tok_sum = tr->t_data = tr->t_comm = 0;
+	tr->steps_logged = 0;
+}
+
+static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r)
+{
+	if (tr->comm->rank != 0)
+		return;
+	printf("%s | epoch %d step %lld | loss %.4f | ppl %.2f | %lld tokens\n", split,
+	       tr->epoch, tr->step, r->loss, r->ppl, (long long)r->tokens);
+	fprintf(tr->metrics,
+		"{\"split\":\"%s\",\"step\":%lld,\"epoch\":%d,\"loss\":%.6f,\"ppl\":%.4f,"
+		"\"tokens\":%lld,\"time\":%.3f}\n",
+		split, tr->step, tr->epoch, r->loss, r->ppl, (long long)r->tokens,
+		now() - tr->t_start);
+	fflush(tr->metrics);
+	fflush(stdout);
+}
+
+/* One optimizer step on window w: forward/backward of every micro-batch,
+ * gradient average over ranks, clipping, update.  Returns -1 for a failure
+ * of this rank, 1 to stop every rank (the loss and gradient norm are the
+ * same on all ranks, so they all decide alike), 0 to go on. */
+static int train_step(trainer_t *tr, int64_t w, err_t *e)
+{
+	const train_cfg_t *c = &tr->cfg;
+	model_t *m = &tr->model;
+	int T = c->bptt, P = tr->comm->size;
+	/* grads of the mean loss over the global batch: 1 / (T * B * P) */
+	float scale = 1.0f / ((float)T * (float)c->batch * (float)P);
+	double t0, loss = 0.0, gnorm, lr;
+	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
+
+	t0 = now();
+	if (ds_read_window(&tr->ds, &tr->lay, w, tr->tok, e))
+		return -1;
+	tr->t_data += now() - t0;
+	memset(m->grads, 0, m->n * sizeof(float));
+	for (int k = 0; k < c->accum; k++) {
+		const int32_t *tok = tr->tok + (size_t)k * tr->micro * (T + 1);
+
+		loss += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
+		model_backward(m, tr->work, NULL, NULL);
+	}
+	t0 = now();
+	if (comm_allreduce_sum_f32(tr->comm, m->grads, m->n, e) ||
+	    comm_allreduce_sum_f64(tr->comm, &loss, 1, e))
+		return -1;
+	tr->t_comm += now() - t0;
+
+	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch);
+	gnorm = grad_clip(m->grads, m->n, c->clip);
+	tr->step++;
+	if (!isfinite(loss) || !isfinite(gnorm)) {
+		if (!strcmp(c->on_nan, "stop")) {
+			err_set(e, "step %lld: the %s is not finite (loss %g, gradient norm %g); "
+				"stopped before the update (--on-nan skip skips such steps)",
+				tr->step, isfinite(loss) ? "gradient" : "loss", loss, gnorm);
+			return 1;
+		}
+		tr->skipped++;
+		if (tr->comm->rank == 0)
+			fprintf(stderr, "engram train: step %lld skipped: loss %g, gradient norm %g\n",
+				tr->step, loss, gnorm);
+		return 0;
+	}
+	optim_step(&tr->opt, m->params, m->grads, (float)lr);
+	tr->loss_sum += loss;
+	tr->tok_sum += (double)T * c->batch * P;
+	tr->steps_logged++;
+	log_step(tr, lr, gnorm, 0);
+	return 0;
+}
+
+static int save_weights(trainer_t *tr, err_t *e)
+{
+	char path[4600];
+	ckpt_meta_t meta;
+
+	if (tr->comm->rank != 0)
+		return 0;
+	memset(&meta, 0, sizeof(meta));
+	snprintf(meta.tokenizer, sizeof(meta.tokenizer), "%s", tr->ds.tokenizer);
+	meta.unk_id = tr->ds.unk_id;
+	meta.eos_id = tr->ds.eos_id;
+	snprintf(meta.data_path, sizeof(meta.data_path), "%s", tr->cfg.data);
+	snprintf(meta.data_sha256, sizeof(meta.data_sha256), "%s", tr->ds.tokens_sha256);
+	snprintf(meta.run_config, sizeof(meta.run_config), "%s", tr->json);
+	meta.step = tr->step;
+	meta.epoch = tr->epoch;
+	meta.val_loss = tr->val_loss;
+	snprintf(path, sizeof(path), "%s/weights.h5", tr->cfg.run_dir);
+	return weights_save(path, &tr->model, &meta,
+			    tr->vocab.n ? &tr->vocab : NULL, e);
+}
+
+static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
+{
+	if (tr->ds.ntok[split] < 0)
+		return 1;
+	return evaluate_split(&tr->model, &tr->ds, split, tr->eval_batch,
+			      tr->cfg.bptt, tr->comm, r, e);
+}
+
+static int end_epoch(trainer_t *tr, err_t *e)
+{
+	eval_result_t r;
+	int rc;
+
+	log_step(tr, tr->sched.lr, NAN, 1);
+	/* replicas must still agree: a cheap guard against silent divergence */
+	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
+			    "the parameters", e))
+		return -1;
+	rc = eval_split(tr, SPLIT_VALID, &r, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		tr->val_loss = r.loss;
+		sched_epoch_end(&tr->sched, tr->epoch, r.loss);
+		log_eval(tr, "valid", &r);
+	}
+	return save_weights(tr, e);
+}
+
+static void trainer_free(trainer_t *tr)
+{
+	for (int k = 0; k < tr->cfg.accum && k < 64; k++)
+		model_state_free(&tr->state[k]);
+	model_work_free(tr->work);
+	model_free(&tr->model);
+	optim_free(&tr->opt);
+	free(tr->tok);
+	vocab_free(&tr->vocab);
+	ds_close(&tr->ds);
+	if (tr->metrics)
+		fclose(tr->metrics);
+}
+
+int train_run(const train_cfg_t *cfg, comm_t *c)
+{
+	trainer_t *tr = calloc(1, sizeof(*tr));
+	eval_result_t r;
+	err_t e;
+	int rc, status = 0;
+
+	if (!tr) {
+		fprintf(stderr, "engram train: out of memory\n");
+		return 1;
+	}
+	tr->cfg = *cfg;
+	tr->comm = c;
+	tr->ds.file = -1;
+	tr->val_loss = NAN;
+	vocab_init(&tr->vocab, &e);
+	if (setup_config(tr, &e)) {
+		if (c->rank == 0)
+			fprintf(stderr, "engram train: %s\n", e.msg);
+		trainer_free(tr);
+		free(tr);
+		return 2;
+	}
+	openblas_set_num_threads(tr->threads);
+	if (setup_model(tr, &e) || setup_output(tr, &e))
+		die(tr, &e);
+	print_start(tr);
+	tr->t_start = tr->t_log = now();
+	for (tr->epoch = 1; tr->epoch <= cfg->epochs && tr->step < tr->total_steps;
+	     tr->epoch++) {
+		for (int k = 0; k < cfg->accum; k++)
+			model_state_zero(&tr->state[k]);
+		for (int64_t w = 0; w < tr->lay.windows && tr->step < tr->total_steps &&
+				    !status; w++) {
+			rc = train_step(tr, w, &e);
+			if (rc < 0)
+				die(tr, &e);
+			status = rc;
+		}
+		if (status)
+			break;
+		if (end_epoch(tr, &e))
+			die(tr, &e);
+	}
+	if (status) {
+		if (c->rank == 0)
+			fprintf(stderr, "engram train: %s\n", e.msg);
+		trainer_free(tr);
+		free(tr);
+		return 1;
+	}
+	tr->epoch--;
+	rc = eval_split(tr, SPLIT_TEST, &r, &e);
+	if (rc < 0)
+		die(tr, &e);
+	if (rc == 0)
+		log_eval(tr, "test", &r);
+	if (c->rank == 0)
+		printf("done: %lld steps in %.1f s; weights in %s/weights.h5\n", tr->step,
+		       now() - tr->t_start, cfg->run_dir);
+	trainer_free(tr);
+	free(tr);
+	return 0;
+}
