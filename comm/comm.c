@@ -143,7 +143,7 @@ int comm_check_same(comm_t *c, const void *buf, size_t bytes,
 	if (comm_allreduce_max_i64(c, &bad, 1, e))
 		return -1;
 	if (bad != -(int64_t)INT_MAX)
-		return err_set(e, "%s differs between rank 0 and rank %lld (checksum over %zu bytes)",
+		return err_set(e, "%s of rank %lld do not match rank 0's (checksum over %zu bytes)",
 			       what, (long long)-bad, bytes);
 	return 0;
 }

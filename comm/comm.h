@@ -38,8 +38,9 @@ int comm_allreduce_max_i64(comm_t *c, int64_t *x, size_t n, err_t *e);
 
 /*
  * Checks that buf holds the same bytes on every rank (CRC-32 of the bytes,
- * compared across ranks); -1 with a message naming `what` and the first
- * rank that differs from rank 0 otherwise.
+ * compared across ranks); -1 with a message naming `what` (a plural: "the
+ * parameters") and the first rank that differs from rank 0 otherwise.  The
+ * outcome is the same on every rank.
  */
 int comm_check_same(comm_t *c, const void *buf, size_t bytes,
 		    const char *what, err_t *e);

@@ -281,6 +281,27 @@ int ckpt_read_tensor(ckpt_t *c, const char *name, int64_t rows, int64_t cols,
 	return 0;
 }
 
+int ckpt_tensor_sizes(ckpt_t *c, const char *name, uint64_t *raw,
+		      uint64_t *stored)
+{
+	char full[96];
+	hid_t d, s;
+
+	snprintf(full, sizeof(full), "params/%s", name);
+	if (H5Lexists(c->file, "params", H5P_DEFAULT) <= 0 ||
+	    H5Lexists(c->file, full, H5P_DEFAULT) <= 0)
+		return -1;
+	d = H5Dopen2(c->file, full, H5P_DEFAULT);
+	if (d < 0)
+		return -1;
+	s = H5Dget_space(d);
+	*raw = (uint64_t)H5Sget_simple_extent_npoints(s) * sizeof(float);
+	*stored = (uint64_t)H5Dget_storage_size(d);
+	H5Sclose(s);
+	H5Dclose(d);
+	return 0;
+}
+
 int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e)
 {
 	if (H5Lexists(c->file, "vocab", H5P_DEFAULT) <= 0)

@@ -61,6 +61,10 @@ void ckpt_close(ckpt_t *c);
 int ckpt_read_tensor(ckpt_t *c, const char *name, int64_t rows, int64_t cols,
 		     float *out, err_t *e);
 
+/* Raw and stored (compressed) bytes of tensor `name`; -1 when missing. */
+int ckpt_tensor_sizes(ckpt_t *c, const char *name, uint64_t *raw,
+		      uint64_t *stored);
+
 /* The vocabulary into an initialised, empty table. */
 int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e);
 

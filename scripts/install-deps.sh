@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(
 	build-essential cmake pkg-config   # compiler, build system
 	openmpi-bin libopenmpi-dev         # MPI: ranks and collectives
+	iproute2 util-linux                # network namespaces for the multi-host test
 	libhdf5-dev hdf5-tools             # data sets and checkpoints (h5dump)
 	zlib1g-dev                         # deflate, CRC32
 	libopenblas-dev                    # CBLAS sgemm

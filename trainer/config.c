@@ -21,6 +21,7 @@ void train_cfg_default(train_cfg_t *c)
 		.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
 		.decay_after = 4, .lr_decay = 0.5, .patience = 0,
 		.warmup = 0, .min_lr = 0.0,
+		.bucket_mb = 4.0, .no_overlap = 0,
 		.eval_batch = 0, .on_nan = "stop",
 		.threads = 0, .seed = 1, .log_seconds = 10.0, .log_every = 0,
 	};
@@ -100,6 +101,8 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--patience", CLI_INT, &c->patience, "N", "plateau schedule: bad epochs tolerated" },
 		{ "--warmup", CLI_I64, &c->warmup, "N", "cosine schedule: warmup steps" },
 		{ "--min-lr", CLI_DOUBLE, &c->min_lr, "X", "cosine schedule: final lr" },
+		{ "--bucket-mb", CLI_DOUBLE, &c->bucket_mb, "X", "MiB of gradients per allreduce bucket" },
+		{ "--no-overlap", CLI_FLAG, &c->no_overlap, NULL, "one blocking allreduce after backward instead of buckets overlapped with it" },
 		{ "--eval-batch", CLI_INT, &c->eval_batch, "B", "streams per rank for validation (0 = the training batch)" },
 		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "stop or skip when loss or gradients are not finite" },
 		{ "--threads", CLI_INT, &c->threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
@@ -142,6 +145,8 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	    range_i("--threads", c->threads, 0, 1024, e) ||
 	    range_i("--eval-batch", c->eval_batch, 0, 1 << 20, e))
 		return -1;
+	if (!(c->bucket_mb > 0))
+		return err_set(e, "--bucket-mb must be > 0 (got %g)", c->bucket_mb);
 	if (!(c->lr > 0))
 		return err_set(e, "--lr must be > 0 (got %g)", c->lr);
 	if (c->clip < 0)
@@ -191,14 +196,14 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		"\"optimizer\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
 		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
 		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
-		"\"on_nan\":\"%s\",\"seed\":%lld}",
+		"\"bucket_mb\":%g,\"overlap\":%d,\"on_nan\":\"%s\",\"seed\":%lld}",
 		c->data, c->preset ? c->preset : "", m->vocab, m->embed, m->hidden,
 		m->layers, m->tie, c->dropout, c->init_scale, c->forget_bias,
 		c->batch, c->bptt, c->epochs, c->steps, c->accum,
 		c->optimizer, c->lr, c->clip, c->momentum, c->weight_decay,
 		c->beta1, c->beta2, c->eps, c->schedule, c->decay_after,
 		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
-		c->on_nan, c->seed);
+		c->bucket_mb, !c->no_overlap, c->on_nan, c->seed);
 }
 
 void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)

@@ -29,6 +29,9 @@ typedef struct {
 	int patience;
 	long long warmup;
 	double min_lr;
+	/* gradient exchange */
+	double bucket_mb;
+	int no_overlap;
 	/* evaluation */
 	int eval_batch;
 	/* what to do when loss or gradients are not finite: stop or skip */

@@ -11,9 +11,11 @@
 
 #include <cblas.h>
 
+#include "comm/allreduce.h"
 #include "io/ckpt.h"
 #include "io/ds.h"
 #include "trainer/evaluate.h"
+#include "trainer/fault.h"
 #include "trainer/weights.h"
 
 typedef struct {
@@ -30,6 +32,7 @@ typedef struct {
 	model_state_t state[64];	/* one per micro-batch */
 	model_work_t *work;
 	optim_t opt;
+	ar_t ar;
 	sched_t sched;
 	rng_t drop_rng;
 	int32_t *tok;
@@ -42,6 +45,7 @@ typedef struct {
 	/* log window */
 	double t_start, t_log, loss_sum, tok_sum, t_data, t_comm;
 	long long steps_logged, skipped;
+	double last_gnorm;
 } trainer_t;
 
 static double now(void)
@@ -113,6 +117,7 @@ static int setup_config(trainer_t *tr, err_t *e)
 	return 0;
 }
 
+/* -1: this rank failed; 1: the replicas differ (every rank knows it). */
 static int setup_model(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -124,10 +129,13 @@ static int setup_model(trainer_t *tr, err_t *e)
 		model_init_params(&tr->model, (float)c->init_scale,
 				  (float)c->forget_bias, (uint64_t)c->seed);
 	/* rank 0's parameters are everyone's; then prove it */
-	if (comm_bcast(tr->comm, tr->model.params, tr->model.n * sizeof(float), 0, e) ||
-	    comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
-			    "the initial parameters", e))
+	if (comm_bcast(tr->comm, tr->model.params, tr->model.n * sizeof(float), 0, e))
 		return -1;
+	if (fault_active("perturb-init", tr->comm->rank))
+		tr->model.params[tr->model.n / 2] += 1e-3f;
+	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
+			    "the initial parameters", e))
+		return 1;
 	for (int k = 0; k < c->accum; k++)
 		if (model_state_init(&tr->state[k], &tr->mcfg, tr->micro, e))
 			return -1;
@@ -138,6 +146,9 @@ static int setup_model(trainer_t *tr, err_t *e)
 	tr->tok = err_malloc((size_t)c->batch * (c->bptt + 1) * sizeof(int32_t),
 			     "token window", e);
 	if (!tr->tok || optim_init(&tr->opt, &tr->ocfg, tr->model.n, e))
+		return -1;
+	if (ar_init(&tr->ar, tr->comm, tr->model.grads, tr->model.n,
+		    (size_t)(c->bucket_mb * 1048576.0 / sizeof(float)), !c->no_overlap, e))
 		return -1;
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
@@ -274,20 +285,28 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		return -1;
 	tr->t_data += now() - t0;
 	memset(m->grads, 0, m->n * sizeof(float));
+	ar_begin(&tr->ar);
 	for (int k = 0; k < c->accum; k++) {
 		const int32_t *tok = tr->tok + (size_t)k * tr->micro * (T + 1);
+		/* exchange once per step: only the last micro-batch's backward
+		 * finishes gradients */
+		int last = k == c->accum - 1;
 
 		loss += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
-		model_backward(m, tr->work, NULL, NULL);
+		model_backward(m, tr->work, last ? ar_ready : NULL, &tr->ar);
 	}
-	t0 = now();
-	if (comm_allreduce_sum_f32(tr->comm, m->grads, m->n, e) ||
-	    comm_allreduce_sum_f64(tr->comm, &loss, 1, e))
+	if (ar_finish(&tr->ar, e))
 		return -1;
-	tr->t_comm += now() - t0;
+	t0 = now();
+	if (comm_allreduce_sum_f64(tr->comm, &loss, 1, e))
+		return -1;
+	/* exposed communication: MPI calls inside backward, the final wait,
+	 * the loss sum */
+	tr->t_comm += tr->ar.t_comm + (now() - t0);
 
 	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch);
 	gnorm = grad_clip(m->grads, m->n, c->clip);
+	tr->last_gnorm = gnorm;
 	tr->step++;
 	if (!isfinite(loss) || !isfinite(gnorm)) {
 		if (!strcmp(c->on_nan, "stop")) {
@@ -345,7 +364,7 @@ static int end_epoch(trainer_t *tr, err_t *e)
 	eval_result_t r;
 	int rc;
 
-	log_step(tr, tr->sched.lr, NAN, 1);
+	log_step(tr, tr->sched.lr, tr->last_gnorm, 1);
 	/* replicas must still agree: a cheap guard against silent divergence */
 	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
 			    "the parameters", e))
@@ -368,6 +387,7 @@ static void trainer_free(trainer_t *tr)
 	model_work_free(tr->work);
 	model_free(&tr->model);
 	optim_free(&tr->opt);
+	ar_free(&tr->ar);
 	free(tr->tok);
 	vocab_free(&tr->vocab);
 	ds_close(&tr->ds);
@@ -399,12 +419,15 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 		return 2;
 	}
 	openblas_set_num_threads(tr->threads);
-	if (setup_model(tr, &e) || setup_output(tr, &e))
+	rc = setup_model(tr, &e);
+	if (rc < 0 || (rc == 0 && setup_output(tr, &e)))
 		die(tr, &e);
-	print_start(tr);
+	status = rc;
+	if (!status)
+		print_start(tr);
 	tr->t_start = tr->t_log = now();
-	for (tr->epoch = 1; tr->epoch <= cfg->epochs && tr->step < tr->total_steps;
-	     tr->epoch++) {
+	for (tr->epoch = 1; !status && tr->epoch <= cfg->epochs &&
+	     tr->step < tr->total_steps; tr->epoch++) {
 		for (int k = 0; k < cfg->accum; k++)
 			model_state_zero(&tr->state[k]);
 		for (int64_t w = 0; w < tr->lay.windows && tr->step < tr->total_steps &&

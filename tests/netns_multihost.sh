@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# netns_multihost.sh ENGRAM - a real multi-host run on one machine: two
+# network namespaces are two hosts, each with its own address on a veth +
+# bridge test network made here; Open MPI's rsh launcher reaches the second
+# host through an agent that runs the command inside its namespace instead
+# of ssh, and the ranks talk over TCP (shared memory cannot cross
+# namespaces).  Two ranks with batch B must match one rank with batch 2B.
+# Skips (exit 77) only where namespaces cannot be made; cleans up after.
+set -u
+engram=$(readlink -f "$1")
+tag=eg$$
+dir=$(mktemp -d)
+net=10.77.$(( $$ % 200 + 20 ))
+hosts=("$net.2" "$net.3")
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+cleanup() {
+	for n in 1 2 br; do ip netns del "$tag-$n" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+command -v ip >/dev/null || { echo "SKIP: ip (iproute2) is not installed"; exit 77; }
+if ! ip netns add "$tag-br" 2>/dev/null; then
+	echo "SKIP: cannot create network namespaces here (needs root and CAP_SYS_ADMIN)"
+	exit 77
+fi
+setup() {
+	ip -n "$tag-br" link add br0 type bridge && ip -n "$tag-br" link set br0 up &&
+	for i in 1 2; do
+		ip netns add "$tag-$i" &&
+		ip link add "${tag}v$i" type veth peer name "${tag}b$i" &&
+		ip link set "${tag}v$i" netns "$tag-$i" &&
+		ip link set "${tag}b$i" netns "$tag-br" &&
+		ip -n "$tag-br" link set "${tag}b$i" master br0 &&
+		ip -n "$tag-br" link set "${tag}b$i" up &&
+		ip netns exec "$tag-$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+		ip -n "$tag-$i" link set lo up &&
+		ip -n "$tag-$i" addr add "${hosts[$((i - 1))]}/24" dev "${tag}v$i" &&
+		ip -n "$tag-$i" link set "${tag}v$i" up || return 1
+	done
+}
+if ! setup 2>"$dir/setup.err"; then
+	echo "SKIP: cannot build the veth/bridge test network: $(head -1 "$dir/setup.err")"
+	exit 77
+fi
+
+# The "ssh" of this cluster: agent [opts] HOST CMD... runs CMD in HOST's namespace.
+cat > "$dir/agent" <<AGENT
+#!/usr/bin/env bash
+while [ "\${1#-}" != "\$1" ]; do shift; done
+host=\$1; shift
+case \$host in
+${hosts[0]}) ns=$tag-1 ;;
+${hosts[1]}) ns=$tag-2 ;;
+*) echo "agent: unknown host \$host" >&2; exit 255 ;;
+esac
+exec ip netns exec "\$ns" unshare --uts sh -c "hostname node-\${ns##*-}; \$*"
+AGENT
+chmod +x "$dir/agent"
+printf '%s slots=1\n%s slots=1\n' "${hosts[0]}" "${hosts[1]}" > "$dir/hostfile"
+
+awk 'BEGIN { x = 3; for (i = 0; i < 20000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
+	printf "%c", 97 + int(x / 65536) % 16; if (i % 50 == 49) printf "\n" } }' > "$dir/t.txt"
+"$engram" prepare --quiet --tokenizer char -o "$dir/t.h5" "$dir/t.txt"
+flags=(--data "$dir/t.h5" --layers 1 --hidden 16 --embed 8 --bptt 10 --steps 6 --epochs 1
+	--optimizer adam --lr 0.01 --seed 3 --threads 1 --quiet)
+
+"$engram" train "${flags[@]}" --batch 8 --run-dir "$dir/one" > "$dir/one.log" 2>&1 ||
+	bad "1-rank run: $(tail -2 "$dir/one.log")"
+
+timeout 120 ip netns exec "$tag-1" mpirun --allow-run-as-root -np 2 --hostfile "$dir/hostfile" \
+	--mca plm_rsh_agent "$dir/agent" --mca plm_rsh_no_tree_spawn 1 \
+	--mca oob_tcp_if_include "$net.0/24" --mca btl tcp,self \
+	--mca btl_tcp_if_include "$net.0/24" --mca mpi_yield_when_idle 1 \
+	"$engram" train "${flags[@]}" --batch 4 --run-dir "$dir/two" > "$dir/two.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "2 hosts: exit $rc: $(tail -5 "$dir/two.log")"
+grep -q '2 ranks' "$dir/two.log" && ok || bad "the run did not have 2 ranks"
+"$engram" ckpt diff --tol 1e-5 "$dir/one" "$dir/two" > "$dir/diff.log" 2>&1 &&
+	ok || bad "2 hosts differ from 1 rank: $(tail -3 "$dir/diff.log")"
+
+echo "netns_multihost: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,304 @@
+/* cmd_ckpt.c - `engram ckpt info|verify|diff|export`: inspect, check and
+ * compare weights and checkpoint files. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/ckpt.h"
+#include "trainer/cli.h"
+#include "trainer/cmds.h"
+#include "trainer/weights.h"
+
+typedef struct {
+	double l2, min, max, mean;
+} tstats_t;
+
+static tstats_t stats(const float *x, size_t n)
+{
+	tstats_t s = { 0.0, n ? x[0] : 0.0, n ? x[0] : 0.0, 0.0 };
+	double sum = 0.0;
+
+	for (size_t i = 0; i < n; i++) {
+		s.l2 += (double)x[i] * x[i];
+		sum += x[i];
+		if (x[i] < s.min)
+			s.min = x[i];
+		if (x[i] > s.max)
+			s.max = x[i];
+	}
+	s.l2 = sqrt(s.l2);
+	s.mean = n ? sum / (double)n : 0.0;
+	return s;
+}
+
+/* A run directory means its newest checkpoint. */
+static int resolve(const char *path, char *out, size_t n, err_t *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return ckpt_find_latest(path, out, n, e);
+	snprintf(out, n, "%s", path);
+	return 0;
+}
+
+static size_t tsize(const model_tensor_t *t)
+{
+	return (size_t)t->rows * (size_t)t->cols;
+}
+
+static int info(const char *arg, int json, err_t *e)
+{
+	char path[4600];
+	model_t m;
+	ckpt_meta_t meta;
+	ckpt_t c;
+	uint64_t raw_all = 0, stored_all = 0;
+
+	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
+		return -1;
+	if (ckpt_open(&c, path, e)) {
+		model_free(&m);
+		return -1;
+	}
+	if (json)
+		printf("{\"path\":\"%s\",\"format_version\":%d,\"step\":%lld,\"epoch\":%lld,"
+		       "\"val_loss\":%s%.6g,\"config\":%s,\"tensors\":[",
+		       path, CKPT_FORMAT_VERSION, (long long)meta.step, (long long)meta.epoch,
+		       "", isfinite(meta.val_loss) ? meta.val_loss : -1.0,
+		       meta.run_config[0] ? meta.run_config : "{}");
+	else
+		printf("%s: engram checkpoint, format version %d\n"
+		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s; tokenizer %s\n"
+		       "  progress: step %lld, epoch %lld, validation %s\n  config: %s\n"
+		       "  %-12s %-14s %-5s %10s %10s %10s %10s %10s %10s\n",
+		       path, CKPT_FORMAT_VERSION, (long long)meta.vocab, (long long)meta.embed,
+		       (long long)meta.layers, (long long)meta.hidden, meta.tie ? ", tied" : "",
+		       meta.tokenizer, (long long)meta.step, (long long)meta.epoch,
+		       isfinite(meta.val_loss) ? "" : "none yet", meta.run_config,
+		       "tensor", "shape", "dtype", "raw", "stored", "L2", "min", "max", "mean");
+	if (!json && isfinite(meta.val_loss))
+		printf("  (validation loss %.4f, perplexity %.2f)\n", meta.val_loss, exp(meta.val_loss));
+	for (int i = 0; i < m.ntensors; i++) {
+		const model_tensor_t *t = &m.tensor[i];
+		tstats_t s = stats(m.params + t->off, tsize(t));
+		uint64_t raw = 0, stored = 0;
+		char shape[32];
+
+		ckpt_tensor_sizes(&c, t->name, &raw, &stored);
+		raw_all += raw;
+		stored_all += stored;
+		if (t->rows == 1)
+			snprintf(shape, sizeof(shape), "(%d)", t->cols);
+		else
+			snprintf(shape, sizeof(shape), "(%d, %d)", t->rows, t->cols);
+		if (json)
+			printf("%s{\"name\":\"%s\",\"rows\":%d,\"cols\":%d,\"dtype\":\"float32\","
+			       "\"raw\":%llu,\"stored\":%llu,\"l2\":%.6g,\"min\":%.6g,\"max\":%.6g,"
+			       "\"mean\":%.6g}", i ? "," : "", t->name, t->rows, t->cols,
+			       (unsigned long long)raw, (unsigned long long)stored, s.l2, s.min,
+			       s.max, s.mean);
+		else
+			printf("  %-12s %-14s %-5s %10llu %10llu %10.4g %10.4g %10.4g %10.4g\n",
+			       t->name, shape, "f32", (unsigned long long)raw,
+			       (unsigned long long)stored, s.l2, s.min, s.max, s.mean);
+	}
+	if (json)
+		printf("],\"raw\":%llu,\"stored\":%llu}\n", (unsigned long long)raw_all,
+		       (unsigned long long)stored_all);
+	else
+		printf("  total: %llu bytes raw, %llu stored (compression %.2fx)\n",
+		       (unsigned long long)raw_all, (unsigned long long)stored_all,
+		       stored_all ? (double)raw_all / (double)stored_all : 0.0);
+	ckpt_close(&c);
+	model_free(&m);
+	return 0;
+}
+
+static int verify(const char *arg, int json, err_t *e)
+{
+	char path[4600];
+	model_t m;
+	ckpt_meta_t meta;
+
+	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
+		return -1;
+	if (json)
+		printf("{\"path\":\"%s\",\"ok\":true,\"tensors\":%d,\"parameters\":%zu}\n",
+		       path, m.ntensors, m.n);
+	else
+		printf("%s: ok: %d tensors, %zu parameters; every CRC-32, shape and value checked\n",
+		       path, m.ntensors, m.n);
+	model_free(&m);
+	return 0;
+}
+
+/* Flat JSON objects: print the "key":value pairs that differ. */
+static int config_diff(const char *a, const char *b, int json)
+{
+	char ka[8192];
+	int ndiff = 0;
+
+	snprintf(ka, sizeof(ka), "%s", a);
+	for (char *sa, *pa = strtok_r(ka + (ka[0] == '{'), ",}", &sa); pa;
+	     pa = strtok_r(NULL, ",}", &sa)) {
+		const char *colon = strchr(pa, ':');
+		char key[256];
+
+		if (!colon)
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(colon - pa + 1), pa);
+		const char *q = strstr(b, key);
+		size_t vlen = strcspn(colon + 1, ",}");
+		if (!q || strncmp(q + strlen(key), colon + 1, vlen) ||
+		    strchr(",}", q[strlen(key) + vlen]) == NULL) {
+			if (!json)
+				printf("  config %s %s -> %.*s\n", key, colon + 1,
+				       q ? (int)strcspn(q + strlen(key), ",}") : 7,
+				       q ? q + strlen(key) : "(absent)");
+			ndiff++;
+		}
+	}
+	return ndiff;
+}
+
+static int diff(const char *pa, const char *pb, double tol, int json, int *differ,
+		err_t *e)
+{
+	char a[4600], b[4600];
+	model_t ma, mb;
+	ckpt_meta_t ta, tb;
+	int ndiff = 0, ncfg;
+
+	if (resolve(pa, a, sizeof(a), e) || resolve(pb, b, sizeof(b), e) ||
+	    weights_load(a, &ma, &ta, NULL, e))
+		return -1;
+	if (weights_load(b, &mb, &tb, NULL, e)) {
+		model_free(&ma);
+		return -1;
+	}
+	if (ma.n != mb.n || ma.cfg.vocab != mb.cfg.vocab || ma.cfg.embed != mb.cfg.embed ||
+	    ma.cfg.hidden != mb.cfg.hidden || ma.cfg.layers != mb.cfg.layers ||
+	    ma.cfg.tie != mb.cfg.tie) {
+		err_set(e, "%s and %s hold models of different shapes", a, b);
+		model_free(&ma);
+		model_free(&mb);
+		return -1;
+	}
+	if (json)
+		printf("{\"a\":\"%s\",\"b\":\"%s\",\"tensors\":[", a, b);
+	else
+		printf("%-12s %12s %12s\n", "tensor", "max|a-b|", "rel L2");
+	for (int i = 0; i < ma.ntensors; i++) {
+		const model_tensor_t *t = &ma.tensor[i];
+		const float *x = ma.params + t->off, *y = mb.params + t->off;
+		double maxd = 0.0, d2 = 0.0, n2 = 0.0, rel;
+
+		for (size_t k = 0; k < tsize(t); k++) {
+			double d = fabs((double)x[k] - y[k]);
+
+			maxd = d > maxd ? d : maxd;
+			d2 += d * d;
+			n2 += (double)x[k] * x[k];
+		}
+		rel = n2 > 0 ? sqrt(d2 / n2) : sqrt(d2);
+		ndiff += maxd > 0 && rel > tol;
+		if (json)
+			printf("%s{\"name\":\"%s\",\"max_abs\":%.6g,\"rel_l2\":%.6g}", i ? "," : "",
+			       t->name, maxd, rel);
+		else
+			printf("%-12s %12.4g %12.4g\n", t->name, maxd, rel);
+	}
+	ncfg = config_diff(ta.run_config, tb.run_config, json);
+	if (json)
+		printf("],\"config_differences\":%d,\"differ\":%d}\n", ncfg, ndiff);
+	else
+		printf("%s (%d tensor%s beyond tolerance %g, %d config difference%s)\n",
+		       ndiff ? "DIFFERENT" : tol > 0 ? "within tolerance" : "identical",
+		       ndiff, ndiff == 1 ? "" : "s", tol, ncfg, ncfg == 1 ? "" : "s");
+	*differ = ndiff > 0;
+	model_free(&ma);
+	model_free(&mb);
+	return 0;
+}
+
+static int export_weights(const char *arg, const char *out, err_t *e)
+{
+	char path[4600];
+	model_t m;
+	ckpt_meta_t meta;
+	vocab_t v;
+	int rc;
+
+	if (vocab_init(&v, e))
+		return -1;
+	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, &v, e)) {
+		vocab_free(&v);
+		return -1;
+	}
+	rc = weights_save(out, &m, &meta, v.n ? &v : NULL, e);
+	if (!rc)
+		printf("wrote %s: weights and config of %s\n", out, path);
+	model_free(&m);
+	vocab_free(&v);
+	return rc;
+}
+
+int cmd_ckpt(int argc, char **argv)
+{
+	const char *pos[8], *out = NULL, *sub;
+	int json = 0, weights_only = 0, npos, rc, differ = 0;
+	double tol = 0.0;
+	cli_opt_t opts[] = {
+		{ "--json", CLI_FLAG, &json, NULL, "machine-readable output" },
+		{ "--tol", CLI_DOUBLE, &tol, "X", "diff: relative L2 difference per tensor still counted as equal" },
+		{ "--output", CLI_STR, &out, "FILE", "export: the file to write (also -o)" },
+		{ "--weights-only", CLI_FLAG, &weights_only, NULL, "export: parameters and config only" },
+	};
+	int nopts = sizeof(opts) / sizeof(opts[0]);
+	err_t e;
+
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "-o"))
+			argv[i] = "--output";
+	rc = cli_parse("ckpt", argc, argv, 2, opts, nopts, pos, 8, &npos, &e);
+	if (rc == 1 || (rc == 0 && npos == 0)) {
+		cli_usage(rc == 1 ? stdout : stderr,
+			  "engram ckpt info|verify|diff|export [FLAGS] PATH...",
+			  "  info PATH...      format, config, progress, and a table of the tensors\n"
+			  "  verify PATH...    every CRC-32, shape and value; exit 0 only if all pass\n"
+			  "  diff A B          per-tensor differences and config changes; exit 0 when equal\n"
+			  "  export PATH -o F  the weights-only file (parameters, config, vocabulary)\n"
+			  "PATH is a checkpoint file or a run directory (its newest checkpoint).",
+			  opts, nopts);
+		return rc == 1 ? 0 : 2;
+	}
+	if (rc) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	sub = pos[0];
+	rc = 0;
+	if (!strcmp(sub, "info") || !strcmp(sub, "verify")) {
+		if (npos < 2)
+			rc = err_set(&e, "engram ckpt %s: give at least one checkpoint", sub);
+		for (int i = 1; i < npos && !rc; i++)
+			rc = (!strcmp(sub, "info") ? info : verify)(pos[i], json, &e);
+	} else if (!strcmp(sub, "diff")) {
+		rc = npos != 3 ? err_set(&e, "engram ckpt diff: give two checkpoints")
+			       : diff(pos[1], pos[2], tol, json, &differ, &e);
+	} else if (!strcmp(sub, "export")) {
+		rc = npos != 2 || !out ? err_set(&e, "engram ckpt export: give one checkpoint and -o FILE")
+				       : export_weights(pos[1], out, &e);
+	} else {
+		fprintf(stderr, "engram ckpt: unknown subcommand '%s' (info, verify, diff, export)\n", sub);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "engram ckpt %s: %s\n", sub, e.msg);
+		/* diff: 1 means "different", so trouble is 2, as for cmp(1) */
+		return !strcmp(sub, "diff") ? 2 : 1;
+	}
+	return differ ? 1 : 0;
+}
