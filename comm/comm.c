@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -85,6 +86,32 @@ int comm_bcast(comm_t *c, void *buf, size_t bytes, int root, err_t *e)
 			return -1;
 	}
 	return 0;
+}
+
+int comm_gather(comm_t *c, const void *send, size_t bytes, void *recv, int root,
+		err_t *e)
+{
+	if (bytes > INT_MAX)
+		return err_set(e, "MPI Gather of %zu bytes per rank is too large", bytes);
+	if (c->size == 1) {
+		memcpy(recv, send, bytes);
+		return 0;
+	}
+	return mpi_err(MPI_Gather(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE,
+				  root, c->world), "Gather", e);
+}
+
+int comm_scatter(comm_t *c, const void *send, size_t bytes, void *recv, int root,
+		 err_t *e)
+{
+	if (bytes > INT_MAX)
+		return err_set(e, "MPI Scatter of %zu bytes per rank is too large", bytes);
+	if (c->size == 1) {
+		memcpy(recv, send, bytes);
+		return 0;
+	}
+	return mpi_err(MPI_Scatter(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE,
+				   root, c->world), "Scatter", e);
 }
 
 static int allreduce(comm_t *c, void *x, size_t n, size_t elem,

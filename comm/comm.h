@@ -31,6 +31,13 @@ void comm_free(comm_t *c);
 void comm_abort(comm_t *c, int code) __attribute__((noreturn));
 
 int comm_bcast(comm_t *c, void *buf, size_t bytes, int root, err_t *e);
+/* Rank r's `bytes` bytes land at recv + r * bytes on root (recv is only
+ * used there); and the reverse. */
+int comm_gather(comm_t *c, const void *send, size_t bytes, void *recv, int root,
+		err_t *e);
+int comm_scatter(comm_t *c, const void *send, size_t bytes, void *recv, int root,
+		 err_t *e);
+
 /* In-place sums over all ranks. */
 int comm_allreduce_sum_f32(comm_t *c, float *x, size_t n, err_t *e);
 int comm_allreduce_sum_f64(comm_t *c, double *x, size_t n, err_t *e);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 
 #define DEFLATE_LEVEL 4
 #define CHUNK_FLOATS (1 << 18)	/* 1 MiB chunks */
+/* zlib's deflate shrinks at most about 1032:1; allow some slack. */
+#define MAX_RATIO 1100
 
 static uint32_t crc_floats(const float *x, size_t n)
 {
@@ -32,20 +35,63 @@ static uint32_t crc_floats(const float *x, size_t n)
 	return (uint32_t)crc;
 }
 
-static int write_tensor(hid_t g, const ckpt_tensor_t *t, const char *path,
-			err_t *e)
+/* ---- writing ---- */
+
+int ckpt_create(ckpt_writer_t *w, const char *path, err_t *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->file = -1;
+	h5_quiet();
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	if (atomic_tmp_path(path, w->tmp, sizeof(w->tmp), e))
+		return -1;
+	w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	if (w->file < 0)
+		return err_set(e, "%s: cannot create (directory missing, not writable or full?)",
+			       w->tmp);
+	return 0;
+}
+
+hid_t ckpt_group(ckpt_writer_t *w, const char *group, err_t *e)
+{
+	char part[256];
+	const char *p = group;
+	hid_t g = H5Gopen2(w->file, "/", H5P_DEFAULT);
+
+	while (g >= 0 && *p) {
+		size_t len = strcspn(p, "/");
+		hid_t next;
+
+		snprintf(part, sizeof(part), "%.*s", (int)len, p);
+		next = H5Lexists(g, part, H5P_DEFAULT) > 0
+			       ? H5Gopen2(g, part, H5P_DEFAULT)
+			       : H5Gcreate2(g, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+		H5Gclose(g);
+		g = next;
+		p += len + (p[len] == '/');
+	}
+	if (g < 0)
+		err_set(e, "%s: cannot create group '%s'", w->path, group);
+	return g;
+}
+
+int ckpt_put_tensor(ckpt_writer_t *w, const char *group, const ckpt_tensor_t *t,
+		    err_t *e)
 {
 	int vec = t->rows == 1;
 	hsize_t dims[2] = { (hsize_t)t->rows, (hsize_t)t->cols };
 	hsize_t n = dims[0] * dims[1], chunk[2];
-	hid_t s, dcpl, d;
+	hid_t g, s, dcpl, d;
 	herr_t rc;
 
+	g = ckpt_group(w, group, e);
+	if (g < 0)
+		return -1;
 	if (vec)
 		dims[0] = dims[1];
 	s = H5Screate_simple(vec ? 1 : 2, dims, NULL);
 	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	/* Whole rows per chunk, about CHUNK_FLOATS values. */
+	/* whole rows per chunk, about CHUNK_FLOATS values */
 	if (vec) {
 		chunk[0] = n < CHUNK_FLOATS ? n : CHUNK_FLOATS;
 	} else {
@@ -62,8 +108,9 @@ static int write_tensor(hid_t g, const ckpt_tensor_t *t, const char *path,
 	d = H5Dcreate2(g, t->name, H5T_IEEE_F32LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 	H5Pclose(dcpl);
 	H5Sclose(s);
+	H5Gclose(g);
 	if (d < 0)
-		return err_set(e, "%s: cannot create tensor '%s'", path, t->name);
+		return err_set(e, "%s: cannot create tensor '%s/%s'", w->path, group, t->name);
 	rc = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data);
 	if (rc >= 0 &&
 	    h5_attr_put_i64(d, "crc32", (int64_t)crc_floats(t->data, n), e)) {
@@ -71,17 +118,23 @@ static int write_tensor(hid_t g, const ckpt_tensor_t *t, const char *path,
 		return -1;
 	}
 	H5Dclose(d);
-	return rc < 0 ? err_set(e, "%s: cannot write tensor '%s' (disk full?)", path,
-				t->name) : 0;
+	return rc < 0 ? err_set(e, "%s: cannot write tensor '%s/%s' (disk full?)",
+				w->path, group, t->name) : 0;
 }
 
-static int write_meta(hid_t f, const ckpt_meta_t *m, err_t *e)
+int ckpt_put_vocab(ckpt_writer_t *w, const vocab_t *v, err_t *e)
 {
-	hid_t g = H5Gcreate2(f, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	return h5_write_vocab(w->file, "vocab", v, w->path, e);
+}
+
+int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e)
+{
+	hid_t g = ckpt_group(w, "config", e);
+	hid_t f = w->file;
 	int rc;
 
 	if (g < 0)
-		return err_set(e, "cannot create group 'config'");
+		return -1;
 	rc = h5_attr_put_i64(g, "vocab", m->vocab, e) ||
 	     h5_attr_put_i64(g, "embed", m->embed, e) ||
 	     h5_attr_put_i64(g, "hidden", m->hidden, e) ||
@@ -98,48 +151,41 @@ static int write_meta(hid_t f, const ckpt_meta_t *m, err_t *e)
 		return -1;
 	return h5_attr_put_str(f, "format", CKPT_FORMAT, e) ||
 	       h5_attr_put_i64(f, "format_version", CKPT_FORMAT_VERSION, e) ||
+	       h5_attr_put_str(f, "kind", m->kind[0] ? m->kind : "weights", e) ||
 	       h5_attr_put_i64(f, "step", m->step, e) ||
 	       h5_attr_put_i64(f, "epoch", m->epoch, e) ||
 	       h5_attr_put_f64(f, "val_loss", m->val_loss, e) ? -1 : 0;
 }
 
-int ckpt_write(const char *path, const ckpt_meta_t *meta,
-	       const ckpt_tensor_t *t, int n, const vocab_t *vocab, err_t *e)
+void ckpt_abandon(ckpt_writer_t *w)
 {
-	char tmp[4200];
-	hid_t f, g;
-	int rc = -1;
-
-	h5_quiet();
-	if (atomic_tmp_path(path, tmp, sizeof(tmp), e))
-		return -1;
-	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-	if (f < 0)
-		return err_set(e, "%s: cannot create (directory missing or not writable?)", tmp);
-	g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g < 0) {
-		err_set(e, "%s: cannot create group 'params'", path);
-		goto out;
-	}
-	for (int i = 0; i < n; i++)
-		if (write_tensor(g, &t[i], path, e)) {
-			H5Gclose(g);
-			goto out;
-		}
-	H5Gclose(g);
-	if ((vocab && h5_write_vocab(f, "vocab", vocab, path, e)) ||
-	    write_meta(f, meta, e))
-		goto out;
-	rc = 0;
-out:
-	if (H5Fclose(f) < 0 && rc == 0)
-		rc = err_set(e, "%s: cannot finish writing (disk full?)", path);
-	if (rc == 0)
-		rc = atomic_commit(tmp, path, e);
-	if (rc)
-		unlink(tmp);
-	return rc;
+	if (w->file >= 0)
+		H5Fclose(w->file);
+	w->file = -1;
+	if (w->tmp[0])
+		unlink(w->tmp);
+	w->tmp[0] = '\0';
 }
+
+int ckpt_commit(ckpt_writer_t *w, err_t *e)
+{
+	herr_t rc = H5Fclose(w->file);
+
+	w->file = -1;
+	if (rc < 0) {
+		err_set(e, "%s: cannot finish writing (disk full?)", w->path);
+		ckpt_abandon(w);
+		return -1;
+	}
+	if (atomic_commit(w->tmp, w->path, e)) {
+		ckpt_abandon(w);
+		return -1;
+	}
+	w->tmp[0] = '\0';
+	return 0;
+}
+
+/* ---- reading ---- */
 
 static int get_i64(ckpt_t *c, hid_t obj, const char *name, int64_t *v,
 		   int64_t lo, int64_t hi, err_t *e)
@@ -171,15 +217,27 @@ static int read_meta(ckpt_t *c, err_t *e)
 		return err_set(e, "%s: checkpoint format version %lld, this engram reads 1 .. %d",
 			       c->path, (long long)ver, CKPT_FORMAT_VERSION);
 	m->val_loss = NAN;
+	snprintf(m->kind, sizeof(m->kind), "weights");
+	if (h5_attr_exists(c->file, "kind") &&
+	    h5_attr_get_str(c->file, c->path, "kind", m->kind, sizeof(m->kind), e))
+		return -1;
 	if (get_i64(c, c->file, "step", &m->step, 0, INT64_MAX, e) ||
 	    get_i64(c, c->file, "epoch", &m->epoch, 0, INT64_MAX, e))
 		return -1;
+	if (h5_attr_exists(c->file, "val_loss")) {
+		hid_t a = H5Aopen(c->file, "val_loss", H5P_DEFAULT);
+
+		if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &m->val_loss) < 0)
+			m->val_loss = NAN;
+		if (a >= 0)
+			H5Aclose(a);
+	}
 	if (H5Lexists(c->file, "config", H5P_DEFAULT) <= 0)
 		return err_set(e, "%s: group 'config' is missing", c->path);
 	g = H5Gopen2(c->file, "config", H5P_DEFAULT);
 	if (g < 0)
 		return err_set(e, "%s: 'config' is not a group", c->path);
-	rc = get_i64(c, g, "vocab", &m->vocab, 2, 0xffffffffLL, e) ||
+	rc = get_i64(c, g, "vocab", &m->vocab, 2, 0x7fffffffLL, e) ||
 	     get_i64(c, g, "embed", &m->embed, 1, 1 << 20, e) ||
 	     get_i64(c, g, "hidden", &m->hidden, 1, 1 << 20, e) ||
 	     get_i64(c, g, "layers", &m->layers, 1, 64, e) ||
@@ -223,45 +281,107 @@ void ckpt_close(ckpt_t *c)
 	c->file = -1;
 }
 
-int ckpt_read_tensor(ckpt_t *c, const char *name, int64_t rows, int64_t cols,
-		     float *out, err_t *e)
+static void full_name(char *buf, size_t n, const char *group, const char *name)
 {
-	char full[96];
-	hsize_t dims[2] = { 0, 0 };
-	int vec = rows == 1, nd;
-	int64_t crc;
-	size_t n = (size_t)rows * (size_t)cols;
-	hid_t d, s, t;
-	herr_t rc;
+	snprintf(buf, n, "%s/%s", group, name);
+}
 
-	snprintf(full, sizeof(full), "params/%s", name);
-	if (H5Lexists(c->file, "params", H5P_DEFAULT) <= 0 ||
-	    H5Lexists(c->file, full, H5P_DEFAULT) <= 0)
-		return err_set(e, "%s: tensor '%s' is missing", c->path, name);
+/* H5Lexists on "a/b/c" needs every link on the way to exist. */
+static int path_exists(hid_t f, const char *path)
+{
+	char part[512];
+
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, "/");
+
+		snprintf(part, sizeof(part), "%.*s", (int)(p - path + len), path);
+		if (H5Lexists(f, part, H5P_DEFAULT) <= 0)
+			return 0;
+		p += len + (p[len] == '/');
+	}
+	return 1;
+}
+
+int ckpt_has(ckpt_t *c, const char *group, const char *name)
+{
+	char full[512];
+
+	full_name(full, sizeof(full), group, name);
+	return path_exists(c->file, full);
+}
+
+/* Opens group/name as a checked float tensor; -1 with a message. */
+static hid_t open_tensor(ckpt_t *c, const char *group, const char *name,
+			 int64_t rows, int64_t cols, err_t *e)
+{
+	char full[512];
+	hsize_t dims[2] = { 0, 0 };
+	int vec = rows == 1, nd, isfloat;
+	uint64_t raw = (uint64_t)rows * (uint64_t)cols * sizeof(float), stored;
+	hid_t d, s, t;
+
+	full_name(full, sizeof(full), group, name);
+	if (!path_exists(c->file, full)) {
+		err_set(e, "%s: tensor '%s' is missing", c->path, full);
+		return -1;
+	}
 	d = H5Dopen2(c->file, full, H5P_DEFAULT);
-	if (d < 0)
-		return err_set(e, "%s: '%s' is not a dataset", c->path, full);
+	if (d < 0) {
+		err_set(e, "%s: '%s' is not a dataset", c->path, full);
+		return -1;
+	}
 	s = H5Dget_space(d);
 	nd = H5Sget_simple_extent_ndims(s);
 	if (nd >= 1 && nd <= 2)
 		H5Sget_simple_extent_dims(s, dims, NULL);
 	H5Sclose(s);
 	t = H5Dget_type(d);
-	rc = t >= 0 && H5Tget_class(t) == H5T_FLOAT ? 0 : -1;
+	isfloat = t >= 0 && H5Tget_class(t) == H5T_FLOAT;
 	if (t >= 0)
 		H5Tclose(t);
-	if (rc < 0 || nd != (vec ? 1 : 2) ||
+	if (!isfloat || nd != (vec ? 1 : 2) ||
 	    (vec ? dims[0] != (hsize_t)cols
 		 : dims[0] != (hsize_t)rows || dims[1] != (hsize_t)cols)) {
 		H5Dclose(d);
-		return err_set(e, "%s: tensor '%s' has shape (%llu%s%llu) of %s, expected (%lld%s%lld) of floats",
-			       c->path, name, (unsigned long long)dims[0],
-			       nd == 2 ? ", " : nd == 1 ? "" : "?",
-			       nd == 2 ? (unsigned long long)dims[1] : 0ULL,
-			       rc < 0 ? "non-floats" : "floats",
-			       vec ? (long long)cols : (long long)rows, vec ? "" : ", ",
-			       vec ? 0LL : (long long)cols);
+		err_set(e, "%s: tensor '%s' is %s of shape (%llu%s%llu), expected floats of shape (%lld%s%lld)",
+			c->path, full, isfloat ? "floats" : "not floats",
+			(unsigned long long)dims[0], nd == 2 ? ", " : "",
+			nd == 2 ? (unsigned long long)dims[1] : 0ULL,
+			vec ? (long long)cols : (long long)rows, vec ? "" : ", ",
+			vec ? 0LL : (long long)cols);
+		return -1;
 	}
+	stored = (uint64_t)H5Dget_storage_size(d);
+	if (raw > 65536 && stored * MAX_RATIO < raw) {
+		H5Dclose(d);
+		err_set(e, "%s: tensor '%s' claims %llu bytes but stores only %llu (damaged or forged)",
+			c->path, full, (unsigned long long)raw, (unsigned long long)stored);
+		return -1;
+	}
+	return d;
+}
+
+int ckpt_check_tensor(ckpt_t *c, const char *group, const char *name,
+		      int64_t rows, int64_t cols, err_t *e)
+{
+	hid_t d = open_tensor(c, group, name, rows, cols, e);
+
+	if (d < 0)
+		return -1;
+	H5Dclose(d);
+	return 0;
+}
+
+int ckpt_read_tensor(ckpt_t *c, const char *group, const char *name,
+		     int64_t rows, int64_t cols, float *out, err_t *e)
+{
+	size_t n = (size_t)rows * (size_t)cols;
+	hid_t d = open_tensor(c, group, name, rows, cols, e);
+	int64_t crc;
+	herr_t rc;
+
+	if (d < 0)
+		return -1;
 	rc = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
 	if (rc >= 0 && h5_attr_get_i64(d, c->path, "crc32", &crc, e)) {
 		H5Dclose(d);
@@ -269,27 +389,120 @@ int ckpt_read_tensor(ckpt_t *c, const char *name, int64_t rows, int64_t cols,
 	}
 	H5Dclose(d);
 	if (rc < 0)
-		return err_set(e, "%s: cannot read tensor '%s' (truncated or damaged file?)",
-			       c->path, name);
+		return err_set(e, "%s: cannot read tensor '%s/%s' (truncated or damaged file?)",
+			       c->path, group, name);
 	if ((uint32_t)crc != crc_floats(out, n))
-		return err_set(e, "%s: tensor '%s' fails its CRC-32 check (the file is corrupt)",
-			       c->path, name);
+		return err_set(e, "%s: tensor '%s/%s' fails its CRC-32 check (the file is corrupt)",
+			       c->path, group, name);
 	for (size_t i = 0; i < n; i++)
 		if (!isfinite(out[i]))
-			return err_set(e, "%s: tensor '%s' holds a non-finite value at %zu",
-				       c->path, name, i);
+			return err_set(e, "%s: tensor '%s/%s' holds a non-finite value at %zu",
+				       c->path, group, name, i);
 	return 0;
 }
 
-int ckpt_tensor_sizes(ckpt_t *c, const char *name, uint64_t *raw,
-		      uint64_t *stored)
+typedef struct {
+	ckpt_t *c;
+	err_t *e;
+	int count, failed;
+} verify_t;
+
+static int verify_one(hid_t d, const char *name, verify_t *v)
 {
-	char full[96];
+	hid_t t = H5Dget_type(d), s = H5Dget_space(d), mt = -1;
+	H5T_class_t cls = H5Tget_class(t);
+	hssize_t n = H5Sget_simple_extent_npoints(s);
+	size_t esz = H5Tget_size(t);
+	uint64_t raw = (uint64_t)n * esz, stored = H5Dget_storage_size(d);
+	void *buf = NULL;
+	int64_t crc;
+	int rc = 0;
+
+	if (cls == H5T_STRING)	/* the vocabulary: read where it is used */
+		goto out;
+	if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || n < 0 || esz > 8) {
+		rc = err_set(v->e, "%s: dataset '%s' is of an unexpected type", v->c->path, name);
+		goto out;
+	}
+	if (raw > 65536 && stored * MAX_RATIO < raw) {
+		rc = err_set(v->e, "%s: dataset '%s' claims %llu bytes but stores only %llu (damaged or forged)",
+			     v->c->path, name, (unsigned long long)raw, (unsigned long long)stored);
+		goto out;
+	}
+	mt = H5Tget_native_type(t, H5T_DIR_ASCEND);
+	buf = err_malloc(raw ? raw : 1, name, v->e);
+	if (!buf || (n && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) {
+		rc = buf ? err_set(v->e, "%s: cannot read dataset '%s' (truncated or damaged file?)",
+				   v->c->path, name) : -1;
+		goto out;
+	}
+	if (h5_attr_exists(d, "crc32")) {
+		if (h5_attr_get_i64(d, v->c->path, "crc32", &crc, v->e)) {
+			rc = -1;
+			goto out;
+		}
+		if ((uint32_t)crc != h5_crc32(buf, raw)) {
+			rc = err_set(v->e, "%s: dataset '%s' fails its CRC-32 check (the file is corrupt)",
+				     v->c->path, name);
+			goto out;
+		}
+	}
+	if (cls == H5T_FLOAT && esz == 4)
+		for (hssize_t i = 0; i < n; i++)
+			if (!isfinite(((float *)buf)[i])) {
+				rc = err_set(v->e, "%s: dataset '%s' holds a non-finite value at %lld",
+					     v->c->path, name, (long long)i);
+				goto out;
+			}
+	v->count++;
+out:
+	free(buf);
+	if (mt >= 0)
+		H5Tclose(mt);
+	H5Sclose(s);
+	H5Tclose(t);
+	return rc;
+}
+
+static herr_t visit(hid_t loc, const char *name, const H5O_info_t *info, void *ctx)
+{
+	verify_t *v = ctx;
+	hid_t d;
+
+	if (info->type != H5O_TYPE_DATASET)
+		return 0;
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0 || verify_one(d, name, v)) {
+		if (d < 0)
+			err_set(v->e, "%s: cannot open dataset '%s'", v->c->path, name);
+		v->failed = 1;
+	}
+	if (d >= 0)
+		H5Dclose(d);
+	return v->failed ? 1 : 0;
+}
+
+int ckpt_verify_all(ckpt_t *c, int *count, err_t *e)
+{
+	verify_t v = { c, e, 0, 0 };
+	herr_t rc = H5Ovisit(c->file, H5_INDEX_NAME, H5_ITER_NATIVE, visit, &v);
+
+	*count = v.count;
+	if (v.failed)
+		return -1;
+	if (rc < 0)
+		return err_set(e, "%s: cannot walk the file's objects (damaged?)", c->path);
+	return 0;
+}
+
+int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
+		      uint64_t *raw, uint64_t *stored)
+{
+	char full[512];
 	hid_t d, s;
 
-	snprintf(full, sizeof(full), "params/%s", name);
-	if (H5Lexists(c->file, "params", H5P_DEFAULT) <= 0 ||
-	    H5Lexists(c->file, full, H5P_DEFAULT) <= 0)
+	full_name(full, sizeof(full), group, name);
+	if (!path_exists(c->file, full))
 		return -1;
 	d = H5Dopen2(c->file, full, H5P_DEFAULT);
 	if (d < 0)
@@ -310,18 +523,26 @@ int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e)
 	return h5_read_vocab(c->file, "vocab", c->meta.vocab, v, c->path, e);
 }
 
+void ckpt_step_path(const char *dir, int64_t step, char *path, size_t n)
+{
+	snprintf(path, n, "%s/ckpt-s%010" PRId64 ".h5", dir, step);
+}
+
 int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	struct timespec best = { 0, 0 };
-	int found = 0;
+	struct timespec newest = { 0, 0 };
+	long long best_step = -1;
+	char any[4600] = "";
 
 	if (!d)
 		return err_set(e, "%s: cannot open directory: %s", dir, strerror(errno));
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		char p[4600];
+		long long step;
+		int end = 0;
 		struct stat st;
 
 		if (de->d_name[0] == '.' || len < 4 || strcmp(de->d_name + len - 3, ".h5"))
@@ -329,13 +550,23 @@ int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e)
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		if (stat(p, &st) || !S_ISREG(st.st_mode))
 			continue;
-		if (!found || st.st_mtim.tv_sec > best.tv_sec ||
-		    (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec > best.tv_nsec)) {
-			best = st.st_mtim;
+		if (sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 &&
+		    (size_t)end == len && step > best_step) {
+			best_step = step;
 			snprintf(path, n, "%s", p);
-			found = 1;
+		}
+		if (!any[0] || st.st_mtim.tv_sec > newest.tv_sec ||
+		    (st.st_mtim.tv_sec == newest.tv_sec && st.st_mtim.tv_nsec > newest.tv_nsec)) {
+			newest = st.st_mtim;
+			snprintf(any, sizeof(any), "%s", p);
 		}
 	}
 	closedir(d);
-	return found ? 0 : err_set(e, "%s: no checkpoint (*.h5) in this directory", dir);
+	if (best_step >= 0)
+		return 0;
+	if (any[0]) {
+		snprintf(path, n, "%s", any);
+		return 0;
+	}
+	return err_set(e, "%s: no checkpoint (*.h5) in this directory", dir);
 }

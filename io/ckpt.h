@@ -1,11 +1,12 @@
 /*
  * ckpt.h - engram's checkpoint files: one HDF5 file holding the model's
- * shape, the vocabulary, and every tensor, deflated, each with the CRC-32
- * of its raw bytes beside it.  Written complete-or-absent (io/atomic.h).
- * The layout is in io/FORMATS.md.
+ * shape, the vocabulary, named float tensors in groups ("params",
+ * "optim/m", ...), each deflated with the CRC-32 of its raw bytes beside
+ * it, and whatever attributes and small datasets the trainer adds for its
+ * state.  Written complete-or-absent (io/atomic.h).  Layout: io/FORMATS.md.
  *
- * This module knows tensors by name and shape only; trainer/ maps them to
- * the model's parameter buffer.
+ * This module knows tensors by group, name and shape only; trainer/ maps
+ * them onto the model, the optimizer and the training state.
  */
 #ifndef ENGRAM_CKPT_H
 #define ENGRAM_CKPT_H
@@ -19,7 +20,6 @@
 
 #define CKPT_FORMAT "engram-checkpoint"
 #define CKPT_FORMAT_VERSION 1
-#define CKPT_MAX_DIM 100000000LL	/* no tensor side is larger than this */
 
 typedef struct {
 	/* model shape */
@@ -32,6 +32,8 @@ typedef struct {
 	/* progress */
 	int64_t step, epoch;
 	double val_loss;	/* NaN when no validation has run */
+	/* "full" (resumable training state) or "weights" */
+	char kind[16];
 	/* the resolved run configuration, as JSON */
 	char run_config[8192];
 } ckpt_meta_t;
@@ -39,8 +41,31 @@ typedef struct {
 typedef struct {
 	const char *name;
 	int64_t rows, cols;	/* a vector has rows = 1 and is stored 1-D */
-	float *data;
+	const float *data;
 } ckpt_tensor_t;
+
+/* ---- writing ---- */
+
+typedef struct {
+	char path[4096], tmp[4200];
+	hid_t file;
+} ckpt_writer_t;
+
+/* Creates the temporary file next to path. */
+int ckpt_create(ckpt_writer_t *w, const char *path, err_t *e);
+/* A tensor into group (created as needed, "a/b" nests). */
+int ckpt_put_tensor(ckpt_writer_t *w, const char *group, const ckpt_tensor_t *t,
+		    err_t *e);
+int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e);
+int ckpt_put_vocab(ckpt_writer_t *w, const vocab_t *v, err_t *e);
+/* The HDF5 group for the caller's own attributes and datasets. */
+hid_t ckpt_group(ckpt_writer_t *w, const char *group, err_t *e);
+/* Closes, syncs and renames into place; on failure the old file stays. */
+int ckpt_commit(ckpt_writer_t *w, err_t *e);
+/* Drops an unfinished file. */
+void ckpt_abandon(ckpt_writer_t *w);
+
+/* ---- reading ---- */
 
 typedef struct {
 	char path[4096];
@@ -48,27 +73,47 @@ typedef struct {
 	ckpt_meta_t meta;
 } ckpt_t;
 
-/* Writes all tensors and the vocabulary (NULL: none, the byte tokenizer). */
-int ckpt_write(const char *path, const ckpt_meta_t *meta,
-	       const ckpt_tensor_t *t, int n, const vocab_t *vocab, err_t *e);
-
 /* Opens and reads the meta data; validates format, version and shape. */
 int ckpt_open(ckpt_t *c, const char *path, err_t *e);
 void ckpt_close(ckpt_t *c);
 
-/* Reads tensor `name`, which must have exactly rows x cols, and checks its
- * CRC-32 and that every value is finite. */
-int ckpt_read_tensor(ckpt_t *c, const char *name, int64_t rows, int64_t cols,
-		     float *out, err_t *e);
+/* 1 when group/name exists. */
+int ckpt_has(ckpt_t *c, const char *group, const char *name);
 
-/* Raw and stored (compressed) bytes of tensor `name`; -1 when missing. */
-int ckpt_tensor_sizes(ckpt_t *c, const char *name, uint64_t *raw,
-		      uint64_t *stored);
+/*
+ * Checks that group/name is a float tensor of exactly rows x cols whose
+ * stored bytes are plausible for its size (deflate cannot shrink more than
+ * about 1000:1), before anything of that size is allocated.
+ */
+int ckpt_check_tensor(ckpt_t *c, const char *group, const char *name,
+		      int64_t rows, int64_t cols, err_t *e);
+
+/* Reads group/name (checked as above) into out, then checks its CRC-32
+ * and that every value is finite. */
+int ckpt_read_tensor(ckpt_t *c, const char *group, const char *name,
+		     int64_t rows, int64_t cols, float *out, err_t *e);
+
+/*
+ * Reads every dataset of the file (bounded: each must store bytes
+ * plausible for its size), checks every CRC-32 stored beside one, and that
+ * every float is finite.  *count gets the number of datasets checked.
+ */
+int ckpt_verify_all(ckpt_t *c, int *count, err_t *e);
+
+/* Raw and stored (compressed) bytes of group/name; -1 when missing. */
+int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
+		      uint64_t *raw, uint64_t *stored);
 
 /* The vocabulary into an initialised, empty table. */
 int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e);
 
-/* The newest "*.h5" checkpoint in a run directory into path. */
+/*
+ * The checkpoint to resume from or load in a run directory: the
+ * "ckpt-s<step>.h5" of the highest step, else the newest "*.h5".
+ */
 int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e);
+
+/* "DIR/ckpt-s<step, 10 digits>.h5" */
+void ckpt_step_path(const char *dir, int64_t step, char *path, size_t n);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 void h5_quiet(void)
 {
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -95,7 +97,7 @@ static hid_t open_attr(hid_t obj, const char *what, const char *name,
 	if (!ok) {
 		H5Aclose(a);
 		err_set(e, "%s: attribute '%s' is not a single %s", what, name,
-			want == H5T_STRING ? "string" : "integer");
+			want == H5T_STRING ? "string" : want == H5T_FLOAT ? "number" : "integer");
 		return -1;
 	}
 	return a;
@@ -110,6 +112,19 @@ int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
 	if (a < 0)
 		return -1;
 	st = H5Aread(a, H5T_NATIVE_INT64, val);
+	H5Aclose(a);
+	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
+}
+
+int h5_attr_get_f64(hid_t obj, const char *what, const char *name,
+		    double *val, err_t *e)
+{
+	hid_t a = open_attr(obj, what, name, H5T_FLOAT, e);
+	herr_t st;
+
+	if (a < 0)
+		return -1;
+	st = H5Aread(a, H5T_NATIVE_DOUBLE, val);
 	H5Aclose(a);
 	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
 }
@@ -153,6 +168,35 @@ int h5_attr_get_str(hid_t obj, const char *what, const char *name, char *buf,
 	H5Tclose(ft);
 	H5Aclose(a);
 	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
+}
+
+uint32_t h5_crc32(const void *buf, size_t n)
+{
+	const Bytef *p = buf;
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	for (size_t off = 0; off < n; off += 1u << 30) {
+		size_t k = n - off < (1u << 30) ? n - off : (1u << 30);
+
+		crc = crc32(crc, p + off, (uInt)k);
+	}
+	return (uint32_t)crc;
+}
+
+/* The stored crc32 of dataset d, if any, against buf. */
+static int check_crc(hid_t d, const void *buf, size_t n, const char *what,
+		     const char *name, err_t *e)
+{
+	int64_t crc;
+
+	if (!h5_attr_exists(d, "crc32"))
+		return 0;
+	if (h5_attr_get_i64(d, what, "crc32", &crc, e))
+		return -1;
+	if ((uint32_t)crc != h5_crc32(buf, n))
+		return err_set(e, "%s: dataset '%s' fails its CRC-32 check (the file is corrupt)",
+			       what, name);
+	return 0;
 }
 
 static hid_t vl_utf8(void)
@@ -235,4 +279,139 @@ int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
 	H5Sclose(s);
 	H5Dclose(d);
 	return ret;
+}
+
+int h5_put_bytes(hid_t loc, const char *name, const void *buf, size_t len,
+		 const char *what, err_t *e)
+{
+	hsize_t n = len, chunk = len < 65536 ? (len ? len : 1) : 65536;
+	hid_t s = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	hid_t d;
+	herr_t rc = -1;
+
+	if (len) {
+		H5Pset_chunk(dcpl, 1, &chunk);
+		H5Pset_deflate(dcpl, 4);
+	}
+	d = H5Dcreate2(loc, name, H5T_NATIVE_UINT8, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (d >= 0) {
+		rc = len ? H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+		if (rc >= 0 && h5_attr_put_i64(d, "crc32", h5_crc32(buf, len), e))
+			rc = -1;
+		H5Dclose(d);
+	}
+	H5Pclose(dcpl);
+	H5Sclose(s);
+	return rc < 0 ? err_set(e, "%s: cannot write dataset '%s'", what, name) : 0;
+}
+
+static hid_t open_shaped(hid_t loc, const char *name, H5T_class_t cls,
+			 int ndims, hsize_t *dims, const char *what, err_t *e)
+{
+	hid_t d, s, t;
+	int nd, ok;
+
+	if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
+		err_set(e, "%s: dataset '%s' is missing", what, name);
+		return -1;
+	}
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0) {
+		err_set(e, "%s: '%s' is not a dataset", what, name);
+		return -1;
+	}
+	s = H5Dget_space(d);
+	t = H5Dget_type(d);
+	nd = H5Sget_simple_extent_ndims(s);
+	ok = nd == ndims && H5Tget_class(t) == cls;
+	if (ok)
+		H5Sget_simple_extent_dims(s, dims, NULL);
+	H5Tclose(t);
+	H5Sclose(s);
+	if (!ok) {
+		H5Dclose(d);
+		err_set(e, "%s: dataset '%s' has the wrong type or rank", what, name);
+		return -1;
+	}
+	return d;
+}
+
+int h5_get_bytes(hid_t loc, const char *name, size_t max, char **buf,
+		 size_t *len, const char *what, err_t *e)
+{
+	hsize_t n;
+	hid_t d = open_shaped(loc, name, H5T_INTEGER, 1, &n, what, e);
+	herr_t rc = 0;
+
+	if (d < 0)
+		return -1;
+	if (n > max) {
+		H5Dclose(d);
+		return err_set(e, "%s: dataset '%s' holds %llu bytes (at most %zu expected)",
+			       what, name, (unsigned long long)n, max);
+	}
+	*buf = err_malloc((size_t)n + 1, name, e);
+	if (*buf && n)
+		rc = H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf);
+	if (*buf && rc >= 0 && check_crc(d, *buf, (size_t)n, what, name, e)) {
+		free(*buf);
+		*buf = NULL;
+		H5Dclose(d);
+		return -1;
+	}
+	H5Dclose(d);
+	if (!*buf)
+		return -1;
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+		return err_set(e, "%s: cannot read dataset '%s'", what, name);
+	}
+	(*buf)[n] = '\0';
+	*len = (size_t)n;
+	return 0;
+}
+
+int h5_put_u64(hid_t loc, const char *name, const uint64_t *buf, size_t rows,
+	       size_t cols, const char *what, err_t *e)
+{
+	hsize_t dims[2] = { rows, cols };
+	hid_t s = H5Screate_simple(2, dims, NULL);
+	hid_t d = H5Dcreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT,
+			     H5P_DEFAULT);
+	herr_t rc = -1;
+
+	if (d >= 0) {
+		rc = H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+		if (rc >= 0 &&
+		    h5_attr_put_i64(d, "crc32", h5_crc32(buf, rows * cols * 8), e))
+			rc = -1;
+		H5Dclose(d);
+	}
+	H5Sclose(s);
+	return rc < 0 ? err_set(e, "%s: cannot write dataset '%s'", what, name) : 0;
+}
+
+int h5_get_u64(hid_t loc, const char *name, uint64_t *buf, size_t rows,
+	       size_t cols, const char *what, err_t *e)
+{
+	hsize_t dims[2];
+	hid_t d = open_shaped(loc, name, H5T_INTEGER, 2, dims, what, e);
+	herr_t rc;
+
+	if (d < 0)
+		return -1;
+	if (dims[0] != rows || dims[1] != cols) {
+		H5Dclose(d);
+		return err_set(e, "%s: dataset '%s' is %llu x %llu (expected %zu x %zu)", what,
+			       name, (unsigned long long)dims[0], (unsigned long long)dims[1],
+			       rows, cols);
+	}
+	rc = H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+	if (rc >= 0 && check_crc(d, buf, rows * cols * 8, what, name, e)) {
+		H5Dclose(d);
+		return -1;
+	}
+	H5Dclose(d);
+	return rc < 0 ? err_set(e, "%s: cannot read dataset '%s'", what, name) : 0;
 }

@@ -29,7 +29,25 @@ int h5_attr_get_str(hid_t obj, const char *what, const char *name, char *buf,
 		    size_t n, err_t *e);
 int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
 		    int64_t *val, err_t *e);
+int h5_attr_get_f64(hid_t obj, const char *what, const char *name,
+		    double *val, err_t *e);
 int h5_attr_exists(hid_t obj, const char *name);
+
+/* zlib's CRC-32 of n bytes, in slices that fit its uInt. */
+uint32_t h5_crc32(const void *buf, size_t n);
+
+/* A 1-D dataset of bytes (deflated), and reading it back into a new
+ * buffer (*len bytes, NUL-terminated, caller frees); at most max bytes.
+ * These and the uint64 pair below store a "crc32" attribute and check it. */
+int h5_put_bytes(hid_t loc, const char *name, const void *buf, size_t len,
+		 const char *what, err_t *e);
+int h5_get_bytes(hid_t loc, const char *name, size_t max, char **buf,
+		 size_t *len, const char *what, err_t *e);
+/* A 2-D dataset of uint64 (rows x cols) and reading it back, exact shape. */
+int h5_put_u64(hid_t loc, const char *name, const uint64_t *buf, size_t rows,
+	       size_t cols, const char *what, err_t *e);
+int h5_get_u64(hid_t loc, const char *name, uint64_t *buf, size_t rows,
+	       size_t cols, const char *what, err_t *e);
 
 /* A vocabulary as a 1-D dataset of variable-length UTF-8 strings (id = index). */
 int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,

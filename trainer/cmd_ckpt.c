@@ -2,11 +2,13 @@
  * compare weights and checkpoint files. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "io/ckpt.h"
 #include "trainer/cli.h"
+#include "trainer/config.h"
 #include "trainer/cmds.h"
 #include "trainer/weights.h"
 
@@ -86,7 +88,7 @@ static int info(const char *arg, int json, err_t *e)
 		uint64_t raw = 0, stored = 0;
 		char shape[32];
 
-		ckpt_tensor_sizes(&c, t->name, &raw, &stored);
+		ckpt_tensor_sizes(&c, "params", t->name, &raw, &stored);
 		raw_all += raw;
 		stored_all += stored;
 		if (t->rows == 1)
@@ -118,99 +120,116 @@ static int info(const char *arg, int json, err_t *e)
 
 static int verify(const char *arg, int json, err_t *e)
 {
-	char path[4600];
 	model_t m;
-	ckpt_meta_t meta;
+	ckpt_t c;
+	int count = 0, rc;
 
-	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
+	/* the model first: shapes against the config, then every dataset */
+	if (weights_open(arg, &c, &m, e))
 		return -1;
-	if (json)
-		printf("{\"path\":\"%s\",\"ok\":true,\"tensors\":%d,\"parameters\":%zu}\n",
-		       path, m.ntensors, m.n);
-	else
-		printf("%s: ok: %d tensors, %zu parameters; every CRC-32, shape and value checked\n",
-		       path, m.ntensors, m.n);
+	rc = ckpt_verify_all(&c, &count, e);
+	if (!rc && json)
+		printf("{\"path\":\"%s\",\"ok\":true,\"kind\":\"%s\",\"datasets\":%d,\"parameters\":%zu}\n",
+		       c.path, c.meta.kind, count, m.n);
+	else if (!rc)
+		printf("%s: ok: %s checkpoint, %d datasets, %zu parameters; every shape, CRC-32 and value checked\n",
+		       c.path, c.meta.kind, count, m.n);
 	model_free(&m);
-	return 0;
+	ckpt_close(&c);
+	return rc;
 }
 
-/* Flat JSON objects: print the "key":value pairs that differ. */
-static int config_diff(const char *a, const char *b, int json)
+static void print_change(void *ctx, const char *key, const char *va, int la,
+			 const char *vb, int lb)
 {
-	char ka[8192];
+	if (!*(int *)ctx)
+		printf("  config %s: %.*s -> %.*s\n", key, la, va, lb, vb);
+}
+
+/* Compares x and y tensor by tensor; returns how many differ beyond tol. */
+static int diff_group(const model_t *m, const char *group, const float *x,
+		      const float *y, double tol, int json, int *first)
+{
 	int ndiff = 0;
 
-	snprintf(ka, sizeof(ka), "%s", a);
-	for (char *sa, *pa = strtok_r(ka + (ka[0] == '{'), ",}", &sa); pa;
-	     pa = strtok_r(NULL, ",}", &sa)) {
-		const char *colon = strchr(pa, ':');
-		char key[256];
+	for (int i = 0; i < m->ntensors; i++) {
+		const model_tensor_t *t = &m->tensor[i];
+		const float *a = x + t->off, *b = y + t->off;
+		double maxd = 0.0, d2 = 0.0, n2 = 0.0, rel;
+		char name[96];
 
-		if (!colon)
-			continue;
-		snprintf(key, sizeof(key), "%.*s", (int)(colon - pa + 1), pa);
-		const char *q = strstr(b, key);
-		size_t vlen = strcspn(colon + 1, ",}");
-		if (!q || strncmp(q + strlen(key), colon + 1, vlen) ||
-		    strchr(",}", q[strlen(key) + vlen]) == NULL) {
-			if (!json)
-				printf("  config %s %s -> %.*s\n", key, colon + 1,
-				       q ? (int)strcspn(q + strlen(key), ",}") : 7,
-				       q ? q + strlen(key) : "(absent)");
-			ndiff++;
+		for (size_t k = 0; k < tsize(t); k++) {
+			double d = fabs((double)a[k] - b[k]);
+
+			maxd = d > maxd ? d : maxd;
+			d2 += d * d;
+			n2 += (double)a[k] * a[k];
 		}
+		rel = n2 > 0 ? sqrt(d2 / n2) : sqrt(d2);
+		ndiff += maxd > 0 && rel > tol;
+		snprintf(name, sizeof(name), "%s%s%s", strcmp(group, "params") ? group : "",
+			 strcmp(group, "params") ? "/" : "", t->name);
+		if (json)
+			printf("%s{\"name\":\"%s\",\"max_abs\":%.6g,\"rel_l2\":%.6g}",
+			       (*first)++ ? "," : "", name, maxd, rel);
+		else
+			printf("%-16s %12.4g %12.4g\n", name, maxd, rel);
 	}
 	return ndiff;
 }
 
+/* Parameters, and the optimizer's moments where both files have them. */
 static int diff(const char *pa, const char *pb, double tol, int json, int *differ,
 		err_t *e)
 {
-	char a[4600], b[4600];
+	static const char *const groups[] = { "params", "optim/m", "optim/v" };
 	model_t ma, mb;
-	ckpt_meta_t ta, tb;
-	int ndiff = 0, ncfg;
+	ckpt_t ca, cb;
+	float *xa = NULL, *xb = NULL;
+	int ndiff = 0, ncfg, first = 0, rc = -1;
 
-	if (resolve(pa, a, sizeof(a), e) || resolve(pb, b, sizeof(b), e) ||
-	    weights_load(a, &ma, &ta, NULL, e))
+	if (weights_open(pa, &ca, &ma, e))
 		return -1;
-	if (weights_load(b, &mb, &tb, NULL, e)) {
+	if (weights_open(pb, &cb, &mb, e)) {
 		model_free(&ma);
+		ckpt_close(&ca);
 		return -1;
 	}
 	if (ma.n != mb.n || ma.cfg.vocab != mb.cfg.vocab || ma.cfg.embed != mb.cfg.embed ||
 	    ma.cfg.hidden != mb.cfg.hidden || ma.cfg.layers != mb.cfg.layers ||
 	    ma.cfg.tie != mb.cfg.tie) {
-		err_set(e, "%s and %s hold models of different shapes", a, b);
-		model_free(&ma);
-		model_free(&mb);
-		return -1;
+		err_set(e, "%s and %s hold models of different shapes", ca.path, cb.path);
+		goto out;
 	}
+	xa = err_malloc(ma.n * sizeof(float), "diff", e);
+	xb = err_malloc(ma.n * sizeof(float), "diff", e);
+	if (!xa || !xb)
+		goto out;
 	if (json)
-		printf("{\"a\":\"%s\",\"b\":\"%s\",\"tensors\":[", a, b);
+		printf("{\"a\":\"%s\",\"b\":\"%s\",\"tensors\":[", ca.path, cb.path);
 	else
-		printf("%-12s %12s %12s\n", "tensor", "max|a-b|", "rel L2");
-	for (int i = 0; i < ma.ntensors; i++) {
-		const model_tensor_t *t = &ma.tensor[i];
-		const float *x = ma.params + t->off, *y = mb.params + t->off;
-		double maxd = 0.0, d2 = 0.0, n2 = 0.0, rel;
+		printf("%-16s %12s %12s\n", "tensor", "max|a-b|", "rel L2");
+	for (int g = 0; g < 3; g++) {
+		int ha = g == 0 || ckpt_has(&ca, groups[g], ma.tensor[0].name);
+		int hb = g == 0 || ckpt_has(&cb, groups[g], mb.tensor[0].name);
 
-		for (size_t k = 0; k < tsize(t); k++) {
-			double d = fabs((double)x[k] - y[k]);
-
-			maxd = d > maxd ? d : maxd;
-			d2 += d * d;
-			n2 += (double)x[k] * x[k];
+		if (!ha && !hb)
+			continue;
+		if (ha != hb) {
+			if (!json)
+				printf("%-16s only in %s\n", groups[g], ha ? ca.path : cb.path);
+			ndiff++;
+			continue;
 		}
-		rel = n2 > 0 ? sqrt(d2 / n2) : sqrt(d2);
-		ndiff += maxd > 0 && rel > tol;
-		if (json)
-			printf("%s{\"name\":\"%s\",\"max_abs\":%.6g,\"rel_l2\":%.6g}", i ? "," : "",
-			       t->name, maxd, rel);
-		else
-			printf("%-12s %12.4g %12.4g\n", t->name, maxd, rel);
+		if (g == 0) {
+			ndiff += diff_group(&ma, groups[g], ma.params, mb.params, tol, json, &first);
+			continue;
+		}
+		if (weights_get(&ca, &ma, groups[g], xa, e) || weights_get(&cb, &mb, groups[g], xb, e))
+			goto out;
+		ndiff += diff_group(&ma, groups[g], xa, xb, tol, json, &first);
 	}
-	ncfg = config_diff(ta.run_config, tb.run_config, json);
+	ncfg = train_cfg_json_diff(ca.meta.run_config, cb.meta.run_config, NULL, print_change, &json);
 	if (json)
 		printf("],\"config_differences\":%d,\"differ\":%d}\n", ncfg, ndiff);
 	else
@@ -218,9 +237,15 @@ static int diff(const char *pa, const char *pb, double tol, int json, int *diffe
 		       ndiff ? "DIFFERENT" : tol > 0 ? "within tolerance" : "identical",
 		       ndiff, ndiff == 1 ? "" : "s", tol, ncfg, ncfg == 1 ? "" : "s");
 	*differ = ndiff > 0;
+	rc = 0;
+out:
+	free(xa);
+	free(xb);
 	model_free(&ma);
 	model_free(&mb);
-	return 0;
+	ckpt_close(&ca);
+	ckpt_close(&cb);
+	return rc;
 }
 
 static int export_weights(const char *arg, const char *out, err_t *e)

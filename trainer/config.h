@@ -23,6 +23,7 @@ typedef struct {
 	long long steps;
 	/* optimizer, clipping, schedule */
 	const char *optimizer, *schedule;
+	const char *loss_avg;	/* tokens | sequences: what the gradient averages */
 	double lr, clip, momentum, weight_decay, beta1, beta2, eps;
 	int decay_after;
 	double lr_decay;
@@ -32,6 +33,11 @@ typedef struct {
 	/* gradient exchange */
 	double bucket_mb;
 	int no_overlap;
+	/* checkpoints */
+	const char *resume;	/* NULL, "auto" or a file */
+	long long ckpt_every;	/* steps; 0 = epoch ends and the end only */
+	int keep;		/* newest checkpoints kept (plus best.h5) */
+	int allow_data_change;	/* resume on a data set with other tokens */
 	/* evaluation */
 	int eval_batch;
 	/* what to do when loss or gradients are not finite: stop or skip */
@@ -62,6 +68,16 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f);
 int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		       size_t n);
+
+/*
+ * Calls fn for every key of the flat JSON object a whose value differs in
+ * b (or is absent there), except keys named in skip (a space-separated
+ * list, may be NULL); returns how many.
+ */
+int train_cfg_json_diff(const char *a, const char *b, const char *skip,
+			void (*fn)(void *ctx, const char *key, const char *va,
+				   int la, const char *vb, int lb),
+			void *ctx);
 
 extern const char *const train_presets[];
 

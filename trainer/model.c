@@ -131,13 +131,20 @@ static void set_views(const model_t *m, float *p, float **out_W,
 		*out_W = *emb;
 }
 
-int model_init(model_t *m, const model_cfg_t *cfg, err_t *e)
+int model_layout(model_t *m, const model_cfg_t *cfg, err_t *e)
 {
 	memset(m, 0, sizeof(*m));
 	if (model_cfg_check(cfg, e))
 		return -1;
 	m->cfg = *cfg;
 	layout(m);
+	return 0;
+}
+
+int model_init(model_t *m, const model_cfg_t *cfg, err_t *e)
+{
+	if (model_layout(m, cfg, e))
+		return -1;
 	m->params = err_calloc(m->n, sizeof(float), "model parameters", e);
 	m->grads = err_calloc(m->n, sizeof(float), "model gradients", e);
 	if (!m->params || !m->grads) {

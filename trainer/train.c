@@ -1,6 +1,7 @@
 /* train.c - the data-parallel truncated-BPTT training loop. */
 #include "trainer/train.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,42 +12,10 @@
 
 #include <cblas.h>
 
-#include "comm/allreduce.h"
 #include "io/ckpt.h"
-#include "io/ds.h"
 #include "trainer/evaluate.h"
 #include "trainer/fault.h"
-#include "trainer/weights.h"
-
-typedef struct {
-	train_cfg_t cfg;
-	model_cfg_t mcfg;
-	optim_cfg_t ocfg;
-	sched_cfg_t scfg;
-	comm_t *comm;
-	int threads, eval_batch, micro;	/* micro = streams per micro-batch */
-	ds_t ds;
-	vocab_t vocab;
-	ds_layout_t lay;
-	model_t model;
-	model_state_t state[64];	/* one per micro-batch */
-	model_work_t *work;
-	optim_t opt;
-	ar_t ar;
-	sched_t sched;
-	rng_t drop_rng;
-	int32_t *tok;
-	FILE *metrics;
-	char json[8192];
-	/* progress */
-	long long step, total_steps;
-	int epoch;
-	double val_loss;
-	/* log window */
-	double t_start, t_log, loss_sum, tok_sum, t_data, t_comm;
-	long long steps_logged, skipped;
-	double last_gnorm;
-} trainer_t;
+#include "trainer/trainer.h"
 
 static double now(void)
 {
@@ -56,11 +25,11 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* A failure on one rank ends every rank: say where, then abort the job. */
+/* A failure of this rank alone ends every rank: say where, then abort. */
 static void die(trainer_t *tr, const err_t *e)
 {
 	fprintf(stderr, "engram train: rank %d, step %lld: %s\n", tr->comm->rank,
-		tr->step, e->msg);
+		(long long)tr->step, e->msg);
 	comm_abort(tr->comm, 1);
 }
 
@@ -81,7 +50,7 @@ static int make_dir(const char *dir, err_t *e)
 	return 0;
 }
 
-/* Everything that can fail the same way on every rank: config and data. */
+/* Everything that fails the same way on every rank: config and data. */
 static int setup_config(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -96,12 +65,12 @@ static int setup_config(trainer_t *tr, err_t *e)
 	if (train_cfg_resolve(c, (int)tr->ds.vocab_size, &tr->mcfg, &tr->ocfg,
 			      &tr->scfg, e))
 		return -1;
+	if (c->accum > TRAIN_MAX_ACCUM)
+		return err_set(e, "--accum must be at most %d (got %d)", TRAIN_MAX_ACCUM, c->accum);
 	if (c->batch % c->accum)
 		return err_set(e, "--batch %d must be a multiple of --accum %d (each micro-batch is batch/accum streams)",
 			       c->batch, c->accum);
 	tr->micro = c->batch / c->accum;
-	if (c->accum > 64)
-		return err_set(e, "--accum must be at most 64 (got %d)", c->accum);
 	if (ds_layout(&tr->ds, SPLIT_TRAIN, tr->comm->rank, tr->comm->size,
 		      c->batch, c->bptt, &tr->lay, e))
 		return -1;
@@ -114,10 +83,51 @@ static int setup_config(trainer_t *tr, err_t *e)
 	if (sched_cfg_check(&tr->scfg, e))
 		return -1;
 	tr->threads = c->threads ? c->threads : comm_threads_per_rank(tr->comm);
+	train_cfg_json_str(c, &tr->mcfg, tr->json, sizeof(tr->json));
 	return 0;
 }
 
-/* -1: this rank failed; 1: the replicas differ (every rank knows it). */
+/* 1 when dir holds checkpoints of an earlier run. */
+static int has_checkpoints(const char *dir)
+{
+	char p[4600];
+	err_t e;
+
+	return ckpt_find_latest(dir, p, sizeof(p), &e) == 0;
+}
+
+/* The checkpoint to resume from: "" for a fresh start.  Same on all ranks
+ * (rank 0 looks, everyone hears); 1 with e set for a refusal. */
+static int resume_path(trainer_t *tr, char *path, size_t n, err_t *e)
+{
+	const train_cfg_t *c = &tr->cfg;
+	struct { int rc; char path[4600]; char msg[ERR_MSG_MAX]; } r = { 0, "", "" };
+
+	if (tr->comm->rank == 0) {
+		if (!c->resume) {
+			if (has_checkpoints(c->run_dir)) {
+				r.rc = 1;
+				snprintf(r.msg, sizeof(r.msg),
+					 "%s already holds checkpoints; --resume auto continues that run, or give another --run-dir",
+					 c->run_dir);
+			}
+		} else if (!strcmp(c->resume, "auto")) {
+			if (ckpt_find_latest(c->run_dir, r.path, sizeof(r.path), e))
+				printf("no checkpoint in %s: starting fresh\n", c->run_dir);
+		} else {
+			snprintf(r.path, sizeof(r.path), "%s", c->resume);
+		}
+	}
+	if (comm_bcast(tr->comm, &r, sizeof(r), 0, e))
+		return -1;
+	if (r.rc) {
+		err_set(e, "%s", r.msg);
+		return 1;
+	}
+	snprintf(path, n, "%s", r.path);
+	return 0;
+}
+
 static int setup_model(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -125,17 +135,6 @@ static int setup_model(trainer_t *tr, err_t *e)
 
 	if (model_init(&tr->model, &tr->mcfg, e))
 		return -1;
-	if (tr->comm->rank == 0)
-		model_init_params(&tr->model, (float)c->init_scale,
-				  (float)c->forget_bias, (uint64_t)c->seed);
-	/* rank 0's parameters are everyone's; then prove it */
-	if (comm_bcast(tr->comm, tr->model.params, tr->model.n * sizeof(float), 0, e))
-		return -1;
-	if (fault_active("perturb-init", tr->comm->rank))
-		tr->model.params[tr->model.n / 2] += 1e-3f;
-	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
-			    "the initial parameters", e))
-		return 1;
 	for (int k = 0; k < c->accum; k++)
 		if (model_state_init(&tr->state[k], &tr->mcfg, tr->micro, e))
 			return -1;
@@ -152,15 +151,23 @@ static int setup_model(trainer_t *tr, err_t *e)
 		return -1;
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
+	tr->epoch = 1;
+	tr->window = 0;
+	tr->val_loss = NAN;
+	tr->best_val = INFINITY;
+	tr->last_gnorm = NAN;
+	tr->last_ckpt_step = -1;
 	return 0;
 }
 
+/* Rank 0: the run directory, config.json, the vocabulary. */
 static int setup_output(trainer_t *tr, err_t *e)
 {
 	char path[4600];
 	FILE *f;
 
-	train_cfg_json_str(&tr->cfg, &tr->mcfg, tr->json, sizeof(tr->json));
+	snprintf(tr->metrics_path, sizeof(tr->metrics_path), "%s/metrics.jsonl",
+		 tr->cfg.run_dir);
 	if (tr->comm->rank != 0)
 		return 0;
 	if (make_dir(tr->cfg.run_dir, e))
@@ -169,12 +176,18 @@ static int setup_output(trainer_t *tr, err_t *e)
 	f = fopen(path, "w");
 	if (!f || fprintf(f, "%s\n", tr->json) < 0 || fclose(f))
 		return err_set(e, "%s: cannot write: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/metrics.jsonl", tr->cfg.run_dir);
-	tr->metrics = fopen(path, "a");
-	if (!tr->metrics)
-		return err_set(e, "%s: cannot open: %s", path, strerror(errno));
 	if (strcmp(tr->ds.tokenizer, "byte") && ds_vocab(&tr->ds, &tr->vocab, e))
 		return -1;
+	return 0;
+}
+
+static int open_metrics(trainer_t *tr, err_t *e)
+{
+	if (tr->comm->rank != 0)
+		return 0;
+	tr->metrics = fopen(tr->metrics_path, "a");
+	if (!tr->metrics)
+		return err_set(e, "%s: cannot open: %s", tr->metrics_path, strerror(errno));
 	return 0;
 }
 
@@ -197,7 +210,7 @@ static void print_start(trainer_t *tr)
 	       c->accum > 1 ? " (micro-batches)" : "", (double)wbytes / 1048576.0);
 	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
 	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
-	       tr->total_steps);
+	       (long long)tr->total_steps);
 	if (tr->lay.dropped)
 		printf("  the last %lld tokens of train (%.2f%%) fit no window and are not used\n",
 		       (long long)tr->lay.dropped,
@@ -215,40 +228,41 @@ static void fmt_eta(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
 }
 
-static void log_step(trainer_t *tr, double lr, double gnorm, int force)
+static void log_step(trainer_t *tr, double lr, int force)
 {
+	train_logwin_t *lw = &tr->lw;
 	double t = now(), dt = t - tr->t_log;
 	double loss, tps, ms, frac, eta_s;
-	long long w = tr->step - (long long)(tr->epoch - 1) * tr->lay.windows;
 	char eta[32];
 
-	if (tr->comm->rank != 0 || !tr->steps_logged)
+	if (tr->comm->rank != 0 || !lw->steps)
 		return;
 	if (!force && (tr->cfg.log_every ? tr->step % tr->cfg.log_every != 0
 					 : dt < tr->cfg.log_seconds))
 		return;
-	loss = tr->loss_sum / tr->tok_sum;
-	tps = tr->tok_sum / dt;
-	ms = 1000.0 * dt / (double)tr->steps_logged;
-	frac = (double)w / (double)tr->lay.windows;
-	eta_s = (t - tr->t_start) / (double)tr->step * (double)(tr->total_steps - tr->step);
+	loss = lw->loss_sum / lw->tok_sum;
+	tps = lw->tok_sum / dt;
+	ms = 1000.0 * dt / (double)lw->steps;
+	frac = (double)tr->window / (double)tr->lay.windows;
+	eta_s = dt / (double)lw->steps * (double)(tr->total_steps - tr->step);
 	fmt_eta(eta_s, eta, sizeof(eta));
 	if (!tr->cfg.quiet)
 		printf("step %lld | epoch %d %5.1f%% | loss %.4f | ppl %.2f | lr %.4g | gnorm %.3f | "
 		       "%.0f tok/s | %.1f ms/step (data %.0f%%, comm %.0f%%) | eta %s\n",
-		       tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), lr, gnorm, tps, ms,
-		       100.0 * tr->t_data / dt, 100.0 * tr->t_comm / dt, eta);
+		       (long long)tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), lr,
+		       tr->last_gnorm, tps, ms, 100.0 * lw->t_data / dt,
+		       100.0 * lw->t_comm / dt, eta);
 	fprintf(tr->metrics,
 		"{\"step\":%lld,\"epoch\":%d,\"epoch_frac\":%.4f,\"loss\":%.6f,\"ppl\":%.4f,"
 		"\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f,\"ms_per_step\":%.3f,"
-		"\"data_share\":%.4f,\"comm_share\":%.4f,\"skipped\":%lld,\"time\":%.3f}\n",
-		tr->step, tr->epoch, frac, loss, exp(loss), lr, gnorm, tps, ms,
-		tr->t_data / dt, tr->t_comm / dt, tr->skipped, t - tr->t_start);
+		"\"data_share\":%.4f,\"comm_share\":%.4f,\"skipped\":%lld,\"tokens\":%lld}\n",
+		(long long)tr->step, tr->epoch, frac, loss, exp(loss), lr, tr->last_gnorm,
+		tps, ms, lw->t_data / dt, lw->t_comm / dt, (long long)tr->skipped,
+		(long long)tr->tokens);
 	fflush(tr->metrics);
 	fflush(stdout);
 	tr->t_log = t;
-	tr->loss_sum = tr->tok_sum = tr->t_data = tr->t_comm = 0;
-	tr->steps_logged = 0;
+	*lw = (train_logwin_t){ 0 };
 }
 
 static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r)
@@ -256,34 +270,38 @@ static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r)
 	if (tr->comm->rank != 0)
 		return;
 	printf("%s | epoch %d step %lld | loss %.4f | ppl %.2f | %lld tokens\n", split,
-	       tr->epoch, tr->step, r->loss, r->ppl, (long long)r->tokens);
+	       tr->epoch, (long long)tr->step, r->loss, r->ppl, (long long)r->tokens);
 	fprintf(tr->metrics,
 		"{\"split\":\"%s\",\"step\":%lld,\"epoch\":%d,\"loss\":%.6f,\"ppl\":%.4f,"
-		"\"tokens\":%lld,\"time\":%.3f}\n",
-		split, tr->step, tr->epoch, r->loss, r->ppl, (long long)r->tokens,
-		now() - tr->t_start);
+		"\"tokens\":%lld}\n",
+		split, (long long)tr->step, tr->epoch, r->loss, r->ppl, (long long)r->tokens);
 	fflush(tr->metrics);
 	fflush(stdout);
 }
 
-/* One optimizer step on window w: forward/backward of every micro-batch,
+/*
+ * One optimizer step on window w: forward/backward of every micro-batch,
  * gradient average over ranks, clipping, update.  Returns -1 for a failure
  * of this rank, 1 to stop every rank (the loss and gradient norm are the
- * same on all ranks, so they all decide alike), 0 to go on. */
+ * same on all ranks, so they all decide alike), 0 to go on.
+ */
 static int train_step(trainer_t *tr, int64_t w, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
 	model_t *m = &tr->model;
 	int T = c->bptt, P = tr->comm->size;
-	/* grads of the mean loss over the global batch: 1 / (T * B * P) */
-	float scale = 1.0f / ((float)T * (float)c->batch * (float)P);
+	/* grads of the mean loss per token of the global batch, 1 / (T * B * P),
+	 * or per sequence (summed over the window's steps), 1 / (B * P) */
+	float scale = 1.0f / ((float)c->batch * (float)P);
 	double t0, loss = 0.0, gnorm, lr;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 
+	if (!strcmp(c->loss_avg, "tokens"))
+		scale /= (float)T;
 	t0 = now();
 	if (ds_read_window(&tr->ds, &tr->lay, w, tr->tok, e))
 		return -1;
-	tr->t_data += now() - t0;
+	tr->lw.t_data += now() - t0;
 	memset(m->grads, 0, m->n * sizeof(float));
 	ar_begin(&tr->ar);
 	for (int k = 0; k < c->accum; k++) {
@@ -302,53 +320,31 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		return -1;
 	/* exposed communication: MPI calls inside backward, the final wait,
 	 * the loss sum */
-	tr->t_comm += tr->ar.t_comm + (now() - t0);
+	tr->lw.t_comm += tr->ar.t_comm + (now() - t0);
 
 	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch);
 	gnorm = grad_clip(m->grads, m->n, c->clip);
-	tr->last_gnorm = gnorm;
 	tr->step++;
+	tr->tokens += (int64_t)T * c->batch * P;
+	tr->last_gnorm = gnorm;
 	if (!isfinite(loss) || !isfinite(gnorm)) {
 		if (!strcmp(c->on_nan, "stop")) {
 			err_set(e, "step %lld: the %s is not finite (loss %g, gradient norm %g); "
 				"stopped before the update (--on-nan skip skips such steps)",
-				tr->step, isfinite(loss) ? "gradient" : "loss", loss, gnorm);
+				(long long)tr->step, isfinite(loss) ? "gradient" : "loss", loss, gnorm);
 			return 1;
 		}
 		tr->skipped++;
 		if (tr->comm->rank == 0)
 			fprintf(stderr, "engram train: step %lld skipped: loss %g, gradient norm %g\n",
-				tr->step, loss, gnorm);
+				(long long)tr->step, loss, gnorm);
 		return 0;
 	}
 	optim_step(&tr->opt, m->params, m->grads, (float)lr);
-	tr->loss_sum += loss;
-	tr->tok_sum += (double)T * c->batch * P;
-	tr->steps_logged++;
-	log_step(tr, lr, gnorm, 0);
+	tr->lw.loss_sum += loss;
+	tr->lw.tok_sum += (double)T * c->batch * P;
+	tr->lw.steps++;
 	return 0;
-}
-
-static int save_weights(trainer_t *tr, err_t *e)
-{
-	char path[4600];
-	ckpt_meta_t meta;
-
-	if (tr->comm->rank != 0)
-		return 0;
-	memset(&meta, 0, sizeof(meta));
-	snprintf(meta.tokenizer, sizeof(meta.tokenizer), "%s", tr->ds.tokenizer);
-	meta.unk_id = tr->ds.unk_id;
-	meta.eos_id = tr->ds.eos_id;
-	snprintf(meta.data_path, sizeof(meta.data_path), "%s", tr->cfg.data);
-	snprintf(meta.data_sha256, sizeof(meta.data_sha256), "%s", tr->ds.tokens_sha256);
-	snprintf(meta.run_config, sizeof(meta.run_config), "%s", tr->json);
-	meta.step = tr->step;
-	meta.epoch = tr->epoch;
-	meta.val_loss = tr->val_loss;
-	snprintf(path, sizeof(path), "%s/weights.h5", tr->cfg.run_dir);
-	return weights_save(path, &tr->model, &meta,
-			    tr->vocab.n ? &tr->vocab : NULL, e);
 }
 
 static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
@@ -359,30 +355,102 @@ static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
 			      tr->cfg.bptt, tr->comm, r, e);
 }
 
+/* checkpoint_save's -1 (every rank) becomes a stop, -2 (this rank) a die */
+static int save(trainer_t *tr, err_t *e)
+{
+	int rc = checkpoint_save(tr, e);
+
+	if (rc == -2)
+		die(tr, e);
+	return rc ? 1 : 0;
+}
+
+/* The end of a whole epoch: validation, schedule, checkpoint. */
 static int end_epoch(trainer_t *tr, err_t *e)
 {
 	eval_result_t r;
 	int rc;
 
-	log_step(tr, tr->sched.lr, tr->last_gnorm, 1);
+	log_step(tr, tr->sched.lr, 1);
 	/* replicas must still agree: a cheap guard against silent divergence */
 	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
 			    "the parameters", e))
-		return -1;
+		return 1;
 	rc = eval_split(tr, SPLIT_VALID, &r, e);
 	if (rc < 0)
-		return -1;
+		die(tr, e);
 	if (rc == 0) {
 		tr->val_loss = r.loss;
 		sched_epoch_end(&tr->sched, tr->epoch, r.loss);
 		log_eval(tr, "valid", &r);
 	}
-	return save_weights(tr, e);
+	/* the checkpoint points at the start of the next epoch */
+	tr->epoch++;
+	tr->window = 0;
+	if (rc == 0 && r.loss < tr->best_val)
+		tr->best_val = r.loss;
+	return save(tr, e);
+}
+
+/* The loop from the current (epoch, window): 0, or 1 to stop (e set). */
+static int train_loop(trainer_t *tr, err_t *e)
+{
+	const train_cfg_t *c = &tr->cfg;
+	int rc;
+
+	while (tr->epoch <= c->epochs && tr->step < tr->total_steps) {
+		if (tr->window == 0)
+			for (int k = 0; k < c->accum; k++)
+				model_state_zero(&tr->state[k]);
+		while (tr->window < tr->lay.windows && tr->step < tr->total_steps) {
+			rc = train_step(tr, tr->window, e);
+			if (rc < 0)
+				die(tr, e);
+			if (rc)
+				return 1;
+			tr->window++;
+			log_step(tr, tr->sched.lr, 0);
+			if (c->ckpt_every && tr->step % c->ckpt_every == 0 && save(tr, e))
+				return 1;
+		}
+		if (tr->window < tr->lay.windows)
+			break;	/* --steps ended it mid-epoch */
+		if (end_epoch(tr, e))
+			return 1;
+	}
+	return 0;
+}
+
+/* After the last step: a checkpoint if the last one is older, then the
+ * scores of the splits. */
+static int finish(trainer_t *tr, err_t *e)
+{
+	eval_result_t r;
+	int rc, mid = tr->window > 0;
+
+	/* the checkpoint first: it holds the log window, and the metrics of a
+	 * run resumed from it continue exactly as if it had not stopped */
+	if (tr->last_ckpt_step != tr->step && save(tr, e))
+		return 1;
+	log_step(tr, tr->sched.lr, 1);
+	if (mid) {
+		rc = eval_split(tr, SPLIT_VALID, &r, e);
+		if (rc < 0)
+			die(tr, e);
+		if (rc == 0)
+			log_eval(tr, "valid", &r);
+	}
+	rc = eval_split(tr, SPLIT_TEST, &r, e);
+	if (rc < 0)
+		die(tr, e);
+	if (rc == 0)
+		log_eval(tr, "test", &r);
+	return 0;
 }
 
 static void trainer_free(trainer_t *tr)
 {
-	for (int k = 0; k < tr->cfg.accum && k < 64; k++)
+	for (int k = 0; k < tr->cfg.accum && k < TRAIN_MAX_ACCUM; k++)
 		model_state_free(&tr->state[k]);
 	model_work_free(tr->work);
 	model_free(&tr->model);
@@ -395,12 +463,40 @@ static void trainer_free(trainer_t *tr)
 		fclose(tr->metrics);
 }
 
+/* Parameters at start: rank 0's, from its seed or a checkpoint, on every
+ * rank, proven equal.  0, 1 for a consistent stop, -1 for this rank. */
+static int start(trainer_t *tr, err_t *e)
+{
+	char path[4600];
+	int rc;
+
+	rc = resume_path(tr, path, sizeof(path), e);
+	if (rc)
+		return rc;
+	if (path[0]) {
+		rc = checkpoint_resume(tr, path, e);
+		if (rc)
+			return rc;
+	} else {
+		if (tr->comm->rank == 0)
+			model_init_params(&tr->model, (float)tr->cfg.init_scale,
+					  (float)tr->cfg.forget_bias, (uint64_t)tr->cfg.seed);
+		if (comm_bcast(tr->comm, tr->model.params, tr->model.n * sizeof(float), 0, e))
+			return -1;
+	}
+	if (fault_active("perturb-init", tr->comm->rank))
+		tr->model.params[tr->model.n / 2] += 1e-3f;
+	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
+			    "the initial parameters", e))
+		return 1;
+	return open_metrics(tr, e);
+}
+
 int train_run(const train_cfg_t *cfg, comm_t *c)
 {
 	trainer_t *tr = calloc(1, sizeof(*tr));
-	eval_result_t r;
 	err_t e;
-	int rc, status = 0;
+	int rc;
 
 	if (!tr) {
 		fprintf(stderr, "engram train: out of memory\n");
@@ -409,7 +505,6 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	tr->cfg = *cfg;
 	tr->comm = c;
 	tr->ds.file = -1;
-	tr->val_loss = NAN;
 	vocab_init(&tr->vocab, &e);
 	if (setup_config(tr, &e)) {
 		if (c->rank == 0)
@@ -419,46 +514,26 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 		return 2;
 	}
 	openblas_set_num_threads(tr->threads);
-	rc = setup_model(tr, &e);
-	if (rc < 0 || (rc == 0 && setup_output(tr, &e)))
+	if (setup_model(tr, &e) || setup_output(tr, &e))
 		die(tr, &e);
-	status = rc;
-	if (!status)
-		print_start(tr);
-	tr->t_start = tr->t_log = now();
-	for (tr->epoch = 1; !status && tr->epoch <= cfg->epochs &&
-	     tr->step < tr->total_steps; tr->epoch++) {
-		for (int k = 0; k < cfg->accum; k++)
-			model_state_zero(&tr->state[k]);
-		for (int64_t w = 0; w < tr->lay.windows && tr->step < tr->total_steps &&
-				    !status; w++) {
-			rc = train_step(tr, w, &e);
-			if (rc < 0)
-				die(tr, &e);
-			status = rc;
-		}
-		if (status)
-			break;
-		if (end_epoch(tr, &e))
-			die(tr, &e);
-	}
-	if (status) {
-		if (c->rank == 0)
-			fprintf(stderr, "engram train: %s\n", e.msg);
-		trainer_free(tr);
-		free(tr);
-		return 1;
-	}
-	tr->epoch--;
-	rc = eval_split(tr, SPLIT_TEST, &r, &e);
+	rc = start(tr, &e);
 	if (rc < 0)
 		die(tr, &e);
+	if (rc == 0) {
+		print_start(tr);
+		tr->t_start = tr->t_log = now();
+		rc = train_loop(tr, &e);
+	}
 	if (rc == 0)
-		log_eval(tr, "test", &r);
-	if (c->rank == 0)
-		printf("done: %lld steps in %.1f s; weights in %s/weights.h5\n", tr->step,
-		       now() - tr->t_start, cfg->run_dir);
+		rc = finish(tr, &e);
+	if (rc) {
+		if (c->rank == 0)
+			fprintf(stderr, "engram train: %s\n", e.msg);
+	} else if (c->rank == 0) {
+		printf("done: %lld steps in %.1f s (checkpoints %.1f s); checkpoints in %s\n",
+		       (long long)tr->step, now() - tr->t_start, tr->ckpt_seconds, cfg->run_dir);
+	}
 	trainer_free(tr);
 	free(tr);
-	return 0;
+	return rc ? 1 : 0;
 }

@@ -5,30 +5,61 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
-		 const vocab_t *vocab, err_t *e)
+void weights_meta(const model_t *m, ckpt_meta_t *meta)
 {
-	ckpt_tensor_t t[MODEL_MAX_TENSORS];
-
 	meta->vocab = m->cfg.vocab;
 	meta->embed = m->cfg.embed;
 	meta->hidden = m->cfg.hidden;
 	meta->layers = m->cfg.layers;
 	meta->tie = m->cfg.tie;
-	for (int i = 0; i < m->ntensors; i++)
-		t[i] = (ckpt_tensor_t){ m->tensor[i].name, m->tensor[i].rows,
-					m->tensor[i].cols,
-					m->params + m->tensor[i].off };
-	return ckpt_write(path, meta, t, m->ntensors, vocab, e);
 }
 
-int weights_load(const char *path, model_t *m, ckpt_meta_t *meta,
-		 vocab_t *vocab, err_t *e)
+int weights_put(ckpt_writer_t *w, const model_t *m, const char *group,
+		const float *buf, err_t *e)
+{
+	for (int i = 0; i < m->ntensors; i++) {
+		const model_tensor_t *t = &m->tensor[i];
+		ckpt_tensor_t ct = { t->name, t->rows, t->cols, buf + t->off };
+
+		if (ckpt_put_tensor(w, group, &ct, e))
+			return -1;
+	}
+	return 0;
+}
+
+int weights_get(ckpt_t *c, const model_t *m, const char *group, float *buf,
+		err_t *e)
+{
+	for (int i = 0; i < m->ntensors; i++) {
+		const model_tensor_t *t = &m->tensor[i];
+
+		if (ckpt_read_tensor(c, group, t->name, t->rows, t->cols, buf + t->off, e))
+			return -1;
+	}
+	return 0;
+}
+
+int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
+		 const vocab_t *vocab, err_t *e)
+{
+	ckpt_writer_t w;
+
+	weights_meta(m, meta);
+	if (ckpt_create(&w, path, e))
+		return -1;
+	if (weights_put(&w, m, "params", m->params, e) ||
+	    (vocab && ckpt_put_vocab(&w, vocab, e)) || ckpt_put_meta(&w, meta, e)) {
+		ckpt_abandon(&w);
+		return -1;
+	}
+	return ckpt_commit(&w, e);
+}
+
+int weights_open(const char *path, ckpt_t *c, model_t *m, err_t *e)
 {
 	char file[4600];
 	struct stat st;
 	model_cfg_t cfg;
-	ckpt_t c;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (ckpt_find_latest(path, file, sizeof(file), e))
@@ -36,30 +67,49 @@ int weights_load(const char *path, model_t *m, ckpt_meta_t *meta,
 	} else {
 		snprintf(file, sizeof(file), "%s", path);
 	}
-	if (ckpt_open(&c, file, e))
+	if (ckpt_open(c, file, e))
+		return -1;
+	cfg = (model_cfg_t){ .vocab = (int)c->meta.vocab, .embed = (int)c->meta.embed,
+			     .hidden = (int)c->meta.hidden, .layers = (int)c->meta.layers,
+			     .tie = (int)c->meta.tie };
+	/* The shapes a file declares are believed only once its datasets
+	 * back them: nothing is allocated for a forged header. */
+	if (model_layout(m, &cfg, e)) {
+		err_prefix(e, "%s", file);
+		goto fail;
+	}
+	for (int i = 0; i < m->ntensors; i++)
+		if (ckpt_check_tensor(c, "params", m->tensor[i].name, m->tensor[i].rows,
+				      m->tensor[i].cols, e))
+			goto fail;
+	if (model_init(m, &cfg, e)) {
+		err_prefix(e, "%s", file);
+		goto fail;
+	}
+	if (weights_get(c, m, "params", m->params, e)) {
+		model_free(m);
+		goto fail;
+	}
+	return 0;
+fail:
+	ckpt_close(c);
+	return -1;
+}
+
+int weights_load(const char *path, model_t *m, ckpt_meta_t *meta,
+		 vocab_t *vocab, err_t *e)
+{
+	ckpt_t c;
+
+	if (weights_open(path, &c, m, e))
 		return -1;
 	*meta = c.meta;
-	cfg = (model_cfg_t){ .vocab = (int)meta->vocab, .embed = (int)meta->embed,
-			     .hidden = (int)meta->hidden, .layers = (int)meta->layers,
-			     .tie = (int)meta->tie };
-	if (model_cfg_check(&cfg, e) || model_init(m, &cfg, e)) {
-		err_prefix(e, "%s", file);
+	if (vocab && H5Lexists(c.file, "vocab", H5P_DEFAULT) > 0 &&
+	    ckpt_read_vocab(&c, vocab, e)) {
+		model_free(m);
 		ckpt_close(&c);
 		return -1;
 	}
-	for (int i = 0; i < m->ntensors; i++) {
-		const model_tensor_t *t = &m->tensor[i];
-
-		if (ckpt_read_tensor(&c, t->name, t->rows, t->cols, m->params + t->off, e))
-			goto fail;
-	}
-	if (vocab && H5Lexists(c.file, "vocab", H5P_DEFAULT) > 0 &&
-	    ckpt_read_vocab(&c, vocab, e))
-		goto fail;
 	ckpt_close(&c);
 	return 0;
-fail:
-	model_free(m);
-	ckpt_close(&c);
-	return -1;
 }

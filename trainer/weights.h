@@ -1,7 +1,7 @@
 /*
  * weights.h - a model's parameters to and from a checkpoint file
- * (io/ckpt.h): the tensor table of model.h by name, the model's shape and
- * the vocabulary, so that eval and sample need no data set.
+ * (io/ckpt.h): the tensor table of model.h by name in group "params", the
+ * model's shape and the vocabulary, so that eval and sample need no data set.
  */
 #ifndef ENGRAM_WEIGHTS_H
 #define ENGRAM_WEIGHTS_H
@@ -10,16 +10,30 @@
 #include "io/vocab.h"
 #include "trainer/model.h"
 
-/* meta's model-shape fields are filled from m; the rest is the caller's. */
+/* Fills meta's model-shape fields from m. */
+void weights_meta(const model_t *m, ckpt_meta_t *meta);
+
+/* Writes buf (m->n floats in the model's layout) as tensors of group. */
+int weights_put(ckpt_writer_t *w, const model_t *m, const char *group,
+		const float *buf, err_t *e);
+/* Reads group into buf (m->n floats), every tensor checked. */
+int weights_get(ckpt_t *c, const model_t *m, const char *group, float *buf,
+		err_t *e);
+
+/* A weights-only file: config, vocabulary (may be NULL), parameters. */
 int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
 		 const vocab_t *vocab, err_t *e);
 
 /*
- * path is a checkpoint file, or a run directory (its newest checkpoint).
- * Initialises m with the stored shape (dropout 0) and reads every tensor;
- * meta gets the stored meta data; vocab (may be NULL) the vocabulary when
- * the file has one (vocab->n stays 0 otherwise).
+ * Opens path, a checkpoint file or a run directory (its newest checkpoint),
+ * into c, checks that the file really holds every tensor of the shape it
+ * declares, then initialises m (dropout 0) and reads the parameters.
+ * The caller closes c (it may read more from it) and frees m.
  */
+int weights_open(const char *path, ckpt_t *c, model_t *m, err_t *e);
+
+/* weights_open, plus the vocabulary into vocab (may be NULL; left empty
+ * when the file has none), then closes the file. */
 int weights_load(const char *path, model_t *m, ckpt_meta_t *meta,
 		 vocab_t *vocab, err_t *e);
 

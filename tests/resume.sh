@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# resume.sh ENGRAM MPIEXEC - checkpoints: a run stopped mid-epoch and
+# resumed equals the uninterrupted run to the bit (parameters, optimizer
+# state, logged losses) on 1 and 2 ranks, with dropout, Adam and carried
+# state; resuming on 2 -> 1 and 1 -> 3 ranks works; --keep rotation and
+# best.h5; shape changes are refused, lr changes logged; a fresh run does
+# not overwrite a run directory's checkpoints; a changed data set is refused
+# unless allowed; kill -9 during writes leaves only complete checkpoints;
+# ckpt verify catches a flipped byte; bad files give one clear line.
+set -u
+engram=$1
+mpiexec=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+awk 'BEGIN { x = 9; for (i = 0; i < 24000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
+	printf "%c", 97 + int(x / 65536) % 18; if (i % 40 == 39) printf "\n" } }' > "$dir/t.txt"
+"$engram" prepare --quiet --tokenizer char -o "$dir/t.h5" "$dir/t.txt"
+
+# 24000 chars, 90% train: 21600 tokens; 4 streams x bptt 10: 539 windows/epoch
+flags=(--data "$dir/t.h5" --layers 2 --hidden 16 --embed 8 --bptt 10 --epochs 2
+	--optimizer adam --lr 0.005 --dropout 0.3 --clip 1 --seed 4 --threads 1
+	--log-every 25 --quiet)
+train() { # NP OUT [FLAGS]: run and keep the log
+	local np=$1 out=$2
+	shift 2
+	"$mpiexec" -n "$np" "$engram" train "${flags[@]}" --run-dir "$dir/$out" "$@" \
+		> "$dir/$out.log" 2>&1
+}
+# metrics without the timing fields
+metrics() { sed -E 's/"(tok_per_s|ms_per_step|data_share|comm_share)":[^,}]*,?//g' "$dir/$1/metrics.jsonl"; }
+
+for np in 1 2; do
+	b=$((4 / np))
+	train "$np" "straight$np" --batch "$b" --accum 2 --ckpt-every 200 --keep 3 ||
+		bad "straight run on $np: $(tail -2 "$dir/straight$np.log")"
+	train "$np" "split$np" --batch "$b" --accum 2 --ckpt-every 200 --keep 20 --steps 730 ||
+		bad "first half on $np"
+	train "$np" "split$np" --batch "$b" --accum 2 --ckpt-every 200 --keep 20 --resume auto ||
+		bad "resume on $np: $(tail -2 "$dir/split$np.log")"
+	grep -q 'resumed from .*ckpt-s0000000730.h5: epoch 2, step 730' "$dir/split$np.log" &&
+		ok || bad "resume on $np ranks did not start at step 730: $(grep resumed "$dir/split$np.log")"
+	"$engram" ckpt diff "$dir/straight$np" "$dir/split$np" > "$dir/diff$np.log" &&
+		ok || bad "$np ranks: resumed run differs: $(grep -v ' 0 *0$' "$dir/diff$np.log" | head -5)"
+	grep -q 'optim/v/emb' "$dir/diff$np.log" && ok || bad "diff did not compare the Adam moments"
+	diff <(metrics "straight$np") <(metrics "split$np") > /dev/null &&
+		ok || bad "$np ranks: logged metrics differ after resume"
+done
+
+# other rank counts: the state carries over, the data position is mapped
+mkdir "$dir/to1"
+train 1 to1 --batch 4 --accum 2 --resume "$dir/split2/ckpt-s0000000730.h5" --steps 800 ||
+	bad "2 -> 1 ranks: $(tail -2 "$dir/to1.log")"
+grep -q 'layout changed (2 ranks x batch 2, bptt 10 -> 1 x 4, bptt 10)' "$dir/to1.log" &&
+	grep -q 'carried LSTM state starts from zero' "$dir/to1.log" && ok || bad "2 -> 1: no layout message"
+mkdir "$dir/to3"
+train 3 to3 --batch 2 --resume "$dir/split1/ckpt-s0000000730.h5" --steps 760 --epochs 3 ||
+	bad "1 -> 3 ranks: $(tail -2 "$dir/to3.log")"
+grep -q 'data position mapped' "$dir/to3.log" && ok || bad "1 -> 3: no mapping message"
+"$engram" ckpt info --json "$dir/to3" | grep -q '"step":760' && ok || bad "1 -> 3 did not reach step 760"
+
+# rotation keeps the newest --keep, and best.h5 names the best validation
+n=$(ls "$dir/straight1" | grep -c '^ckpt-s')
+[ "$n" -eq 3 ] && ok || bad "--keep 3 left $n checkpoints"
+[ -f "$dir/straight1/best.h5" ] && "$engram" ckpt verify "$dir/straight1/best.h5" >/dev/null &&
+	ok || bad "no valid best.h5"
+
+# model shape cannot change on resume; lr can, and is logged
+out=$(train 1 straight1 --batch 4 --accum 2 --hidden 32 --resume auto --epochs 3 2>&1)
+[ $? -ne 0 ] && grep -q -- '--hidden 32 does not match the checkpoint' "$dir/straight1.log" &&
+	ok || bad "shape change not refused: $(tail -2 "$dir/straight1.log")"
+train 1 straight1 --batch 4 --accum 2 --resume auto --epochs 3 --steps 1090 --lr 0.002 &&
+	grep -q 'settings changed on resume: .*lr 0.005 -> 0.002' "$dir/straight1.log" &&
+	ok || bad "lr change not logged: $(grep -E 'changed|engram' "$dir/straight1.log")"
+
+# a fresh run does not overwrite another run's checkpoints
+train 1 straight2 --batch 4 > /dev/null 2>&1
+[ $? -ne 0 ] && grep -q 'already holds checkpoints; --resume auto' "$dir/straight2.log" &&
+	ok || bad "fresh run into a used run dir: $(tail -1 "$dir/straight2.log")"
+
+# a data set with other tokens is refused on resume, unless allowed
+sed 's/a/b/' "$dir/t.txt" > "$dir/t2.txt"
+"$engram" prepare --quiet --tokenizer char -o "$dir/t2.h5" "$dir/t2.txt"
+cp -r "$dir/split1" "$dir/data"
+"$engram" train "${flags[@]}" --data "$dir/t2.h5" --run-dir "$dir/data" --batch 4 --accum 2 \
+	--resume auto --epochs 3 > "$dir/data.log" 2>&1
+[ $? -ne 0 ] && grep -q 'are not those the checkpoint' "$dir/data.log" &&
+	ok || bad "changed data set not refused: $(tail -1 "$dir/data.log")"
+"$engram" train "${flags[@]}" --data "$dir/t2.h5" --run-dir "$dir/data" --batch 4 --accum 2 \
+	--resume auto --epochs 3 --steps 1100 --allow-data-change > "$dir/data.log" 2>&1 &&
+	ok || bad "--allow-data-change: $(tail -1 "$dir/data.log")"
+
+# kill -9 at random moments while checkpoints are written every step
+big=(--data "$dir/t.h5" --layers 2 --hidden 256 --embed 64 --bptt 10 --batch 4 --epochs 50
+	--ckpt-every 1 --keep 2 --threads 1 --quiet)
+killed=0
+for i in 1 2 3 4 5; do
+	"$engram" train "${big[@]}" --run-dir "$dir/kill" --resume auto > "$dir/kill.log" 2>&1 &
+	pid=$!
+	sleep "0.$((RANDOM % 9 + 3))"
+	kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
+	wait "$pid" 2>/dev/null
+	for f in "$dir"/kill/ckpt-s*.h5; do
+		[ -e "$f" ] || continue
+		"$engram" ckpt verify "$f" > /dev/null 2>&1 || bad "after kill -9 #$i: $f is not complete"
+	done
+done
+[ "$killed" -ge 3 ] && ok || bad "only $killed of 5 runs were still alive to be killed"
+"$engram" train "${big[@]}" --run-dir "$dir/kill" --resume auto --steps 1 > "$dir/kill.log" 2>&1 ||
+	grep -q 'resumed from' "$dir/kill.log" && ok || bad "no resume after kills: $(tail -2 "$dir/kill.log")"
+
+# corruption and bad files: one line naming the file and the problem
+f=$(ls "$dir"/straight2/ckpt-s*.h5 | tail -1)
+cp "$f" "$dir/flip.h5"
+size=$(stat -c %s "$dir/flip.h5")
+printf '\x5a' | dd of="$dir/flip.h5" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+out=$("$engram" ckpt verify "$dir/flip.h5" 2>&1)
+[ $? -ne 0 ] && grep -qE 'flip.h5: .*(CRC-32|cannot read|damaged)' <<<"$out" &&
+	ok || bad "a flipped byte was not caught: $out"
+head -c $((size / 3)) "$f" > "$dir/trunc.h5"
+out=$("$engram" ckpt verify "$dir/trunc.h5" 2>&1)
+[ $? -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q 'trunc.h5' <<<"$out" &&
+	ok || bad "truncated: $out"
+out=$("$engram" ckpt info "$dir/t.h5" 2>&1)
+[ $? -ne 0 ] && grep -q 't.h5: not an engram checkpoint' <<<"$out" && ok || bad "data set as checkpoint: $out"
+out=$("$engram" ckpt diff "$dir/straight1" "$dir/kill" 2>&1)
+[ $? -eq 2 ] && grep -q 'different shapes' <<<"$out" && ok || bad "diff of other shapes: $out"
+"$engram" ckpt export "$dir/straight1" -o "$dir/w.h5" > /dev/null &&
+	"$engram" sample --ckpt "$dir/w.h5" --length 20 > /dev/null &&
+	[ "$(stat -c %s "$dir/w.h5")" -lt "$(stat -c %s "$(ls "$dir"/straight1/ckpt-s*.h5 | tail -1)")" ] &&
+	ok || bad "export --weights-only"
+
+echo "resume: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,577 @@
+/*
+ * checkpoint.c - the training run to and from a checkpoint file.
+ *
+ * What goes in (io/FORMATS.md has the layout): the parameters; the
+ * optimizer's moments and step count; the schedule's state; the position
+ * (epoch, next window, step, tokens); the log window; the layout it was
+ * taken with; every rank's dropout RNG and carried LSTM h and C, gathered
+ * to rank 0; and metrics.jsonl as it stood, so a resumed run logs exactly
+ * what an uninterrupted one would.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/atomic.h"
+#include "io/ckpt.h"
+#include "io/h5.h"
+#include "trainer/trainer.h"
+#include "trainer/weights.h"
+
+#define MAX_METRICS (256u << 20)
+
+/* Scalars every rank needs from the checkpoint (sent from rank 0). */
+typedef struct {
+	int status;		/* 0 ok, 1 unusable for this run, -1 failed */
+	char msg[ERR_MSG_MAX];
+	int same_layout;
+	int64_t epoch, window, step, tokens, skipped;
+	double val_loss, best_val, last_gnorm;
+	train_logwin_t lw;
+	double lr, sched_best;
+	int64_t bad_epochs, sched_epoch, opt_t;
+	int64_t nranks, batch, bptt, accum, stream_len, windows;
+	int64_t has_m, has_v;
+} resume_hdr_t;
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Floats of carried state per rank: accum micro-batches x L x micro x H. */
+static size_t state_floats(const trainer_t *tr)
+{
+	return (size_t)tr->cfg.accum * tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+}
+
+static void pack_state(const trainer_t *tr, float *h, float *c)
+{
+	size_t one = (size_t)tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+
+	for (int k = 0; k < tr->cfg.accum; k++) {
+		memcpy(h + k * one, tr->state[k].h, one * sizeof(float));
+		memcpy(c + k * one, tr->state[k].c, one * sizeof(float));
+	}
+}
+
+static void unpack_state(trainer_t *tr, const float *h, const float *c)
+{
+	size_t one = (size_t)tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+
+	for (int k = 0; k < tr->cfg.accum; k++) {
+		memcpy(tr->state[k].h, h + k * one, one * sizeof(float));
+		memcpy(tr->state[k].c, c + k * one, one * sizeof(float));
+	}
+}
+
+/* ---- writing (rank 0) ---- */
+
+static int put_train_attrs(hid_t g, const trainer_t *tr, err_t *e)
+{
+	const sched_t *s = &tr->sched;
+	const ds_layout_t *l = &tr->lay;
+
+	return h5_attr_put_i64(g, "epoch", tr->epoch, e) ||
+	       h5_attr_put_i64(g, "window", tr->window, e) ||
+	       h5_attr_put_i64(g, "step", tr->step, e) ||
+	       h5_attr_put_i64(g, "tokens", tr->tokens, e) ||
+	       h5_attr_put_i64(g, "skipped", tr->skipped, e) ||
+	       h5_attr_put_f64(g, "val_loss", tr->val_loss, e) ||
+	       h5_attr_put_f64(g, "best_val", tr->best_val, e) ||
+	       h5_attr_put_f64(g, "last_gnorm", tr->last_gnorm, e) ||
+	       h5_attr_put_f64(g, "log_loss_sum", tr->lw.loss_sum, e) ||
+	       h5_attr_put_f64(g, "log_tok_sum", tr->lw.tok_sum, e) ||
+	       h5_attr_put_f64(g, "log_t_data", tr->lw.t_data, e) ||
+	       h5_attr_put_f64(g, "log_t_comm", tr->lw.t_comm, e) ||
+	       h5_attr_put_i64(g, "log_steps", tr->lw.steps, e) ||
+	       h5_attr_put_f64(g, "sched_lr", s->lr, e) ||
+	       h5_attr_put_f64(g, "sched_best_val", s->best_val, e) ||
+	       h5_attr_put_i64(g, "sched_bad_epochs", s->bad_epochs, e) ||
+	       h5_attr_put_i64(g, "sched_epoch", s->epoch, e) ||
+	       h5_attr_put_i64(g, "optim_t", tr->opt.t, e) ||
+	       h5_attr_put_i64(g, "nranks", tr->comm->size, e) ||
+	       h5_attr_put_i64(g, "batch", tr->cfg.batch, e) ||
+	       h5_attr_put_i64(g, "bptt", tr->cfg.bptt, e) ||
+	       h5_attr_put_i64(g, "accum", tr->cfg.accum, e) ||
+	       h5_attr_put_i64(g, "stream_len", l->stream_len, e) ||
+	       h5_attr_put_i64(g, "windows", l->windows, e) ? -1 : 0;
+}
+
+static int read_file(const char *path, char **buf, size_t *len, err_t *e)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	*buf = NULL;
+	*len = 0;
+	if (!f)
+		return errno == ENOENT ? 0 : err_set(e, "%s: cannot read: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return err_set(e, "%s: cannot read", path);
+	}
+	*buf = err_malloc((size_t)n + 1, "metrics", e);
+	if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return err_set(e, "%s: cannot read", path);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng,
+		      const float *h, const float *c, err_t *e)
+{
+	const model_t *m = &tr->model;
+	size_t per = state_floats(tr);
+	ckpt_writer_t w;
+	ckpt_meta_t meta = { 0 };
+	char *metrics = NULL;
+	size_t mlen = 0;
+	hid_t g = -1;
+	int rc = -1;
+
+	weights_meta(m, &meta);
+	snprintf(meta.kind, sizeof(meta.kind), "full");
+	snprintf(meta.tokenizer, sizeof(meta.tokenizer), "%s", tr->ds.tokenizer);
+	meta.unk_id = tr->ds.unk_id;
+	meta.eos_id = tr->ds.eos_id;
+	snprintf(meta.data_path, sizeof(meta.data_path), "%s", tr->cfg.data);
+	snprintf(meta.data_sha256, sizeof(meta.data_sha256), "%s", tr->ds.tokens_sha256);
+	snprintf(meta.run_config, sizeof(meta.run_config), "%s", tr->json);
+	meta.step = tr->step;
+	meta.epoch = tr->epoch;
+	meta.val_loss = tr->val_loss;
+	if (fflush(tr->metrics) || read_file(tr->metrics_path, &metrics, &mlen, e))
+		return -1;
+	if (ckpt_create(&w, path, e))
+		goto out;
+	if (weights_put(&w, m, "params", m->params, e) ||
+	    (tr->opt.m && weights_put(&w, m, "optim/m", tr->opt.m, e)) ||
+	    (tr->opt.v && weights_put(&w, m, "optim/v", tr->opt.v, e)) ||
+	    (tr->vocab.n && ckpt_put_vocab(&w, &tr->vocab, e)) ||
+	    ckpt_put_meta(&w, &meta, e))
+		goto fail;
+	g = ckpt_group(&w, "train", e);
+	if (g < 0 || put_train_attrs(g, tr, e) ||
+	    h5_put_u64(g, "rng", rng, (size_t)tr->comm->size, 4, path, e) ||
+	    h5_put_bytes(g, "metrics", metrics, mlen, path, e))
+		goto fail;
+	ckpt_tensor_t th = { "h", tr->comm->size, (int64_t)per, h };
+	ckpt_tensor_t tc = { "c", tr->comm->size, (int64_t)per, c };
+	if (ckpt_put_tensor(&w, "train", &th, e) || ckpt_put_tensor(&w, "train", &tc, e))
+		goto fail;
+	H5Gclose(g);
+	g = -1;
+	rc = ckpt_commit(&w, e);
+	goto out;
+fail:
+	if (g >= 0)
+		H5Gclose(g);
+	ckpt_abandon(&w);
+out:
+	free(metrics);
+	return rc;
+}
+
+/* ckpt-s<step>.h5 names, sorted by step; keep the newest `keep`. */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void rotate(const trainer_t *tr)
+{
+	const char *dir = tr->cfg.run_dir;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		long long step;
+		int end = 0;
+
+		if (sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) != 1 ||
+		    (size_t)end != strlen(de->d_name))
+			continue;
+		if (n == cap) {
+			char **p = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*p));
+
+			if (!p)
+				break;
+			names = p;
+		}
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	/* zero-padded steps: name order is step order */
+	qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; i + (size_t)tr->cfg.keep < n; i++) {
+		char p[4600];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* best.h5 is a second name of the checkpoint with the best validation. */
+static int link_best(const trainer_t *tr, const char *path, err_t *e)
+{
+	char best[4600], tmp[4700];
+
+	snprintf(best, sizeof(best), "%s/best.h5", tr->cfg.run_dir);
+	if (atomic_tmp_path(best, tmp, sizeof(tmp), e))
+		return -1;
+	unlink(tmp);
+	if (link(path, tmp))
+		return err_set(e, "%s: cannot link to %s: %s", tmp, path, strerror(errno));
+	if (rename(tmp, best)) {
+		unlink(tmp);
+		return err_set(e, "%s: cannot rename: %s", best, strerror(errno));
+	}
+	return 0;
+}
+
+int checkpoint_save(trainer_t *tr, err_t *e)
+{
+	comm_t *c = tr->comm;
+	size_t per = state_floats(tr);
+	int P = c->size, rank = c->rank;
+	float *h = NULL, *cc = NULL, *allh = NULL, *allc = NULL;
+	uint64_t *rng = NULL;
+	struct { int rc; char msg[ERR_MSG_MAX]; } st = { 0, "" };
+	char path[4600];
+	double t0 = now();
+
+	h = err_malloc(per * sizeof(float), "state", e);
+	cc = err_malloc(per * sizeof(float), "state", e);
+	if (rank == 0) {
+		allh = err_malloc((size_t)P * per * sizeof(float), "gathered state", e);
+		allc = err_malloc((size_t)P * per * sizeof(float), "gathered state", e);
+		rng = err_malloc((size_t)P * 4 * sizeof(uint64_t), "gathered rng", e);
+	}
+	if (!h || !cc || (rank == 0 && (!allh || !allc || !rng)))
+		goto local_fail;
+	pack_state(tr, h, cc);
+	if (comm_gather(c, tr->drop_rng.s, sizeof(tr->drop_rng.s), rng, 0, e) ||
+	    comm_gather(c, h, per * sizeof(float), allh, 0, e) ||
+	    comm_gather(c, cc, per * sizeof(float), allc, 0, e))
+		goto local_fail;
+	if (rank == 0) {
+		ckpt_step_path(tr->cfg.run_dir, tr->step, path, sizeof(path));
+		st.rc = write_full(tr, path, rng, allh, allc, e);
+		if (!st.rc && isfinite(tr->val_loss) && tr->val_loss <= tr->best_val &&
+		    tr->window == 0)
+			st.rc = link_best(tr, path, e);
+		if (st.rc)
+			snprintf(st.msg, sizeof(st.msg), "%s", e->msg);
+		else
+			rotate(tr);
+	}
+	/* a checkpoint the user asked for that could not be written stops
+	 * every rank: training on without it would risk their work */
+	if (comm_bcast(c, &st, sizeof(st), 0, e))
+		goto local_fail;
+	free(h);
+	free(cc);
+	free(allh);
+	free(allc);
+	free(rng);
+	if (st.rc)
+		return err_set(e, "checkpoint at step %lld not written: %s", (long long)tr->step, st.msg);
+	tr->last_ckpt_step = tr->step;
+	tr->ckpt_seconds += now() - t0;
+	if (rank == 0 && !tr->cfg.quiet)
+		printf("checkpoint %s in %.2f s\n", path, now() - t0);
+	return 0;
+local_fail:
+	free(h);
+	free(cc);
+	free(allh);
+	free(allc);
+	free(rng);
+	return -2;
+}
+
+/* ---- resuming ---- */
+
+typedef struct {
+	int n;
+	char buf[2048];
+} changes_t;
+
+static void note_change(void *ctx, const char *key, const char *va, int la,
+			const char *vb, int lb)
+{
+	changes_t *ch = ctx;
+	size_t len = strlen(ch->buf);
+
+	snprintf(ch->buf + len, sizeof(ch->buf) - len, "%s%s %.*s -> %.*s",
+		 ch->n++ ? ", " : "", key, la, va, lb, vb);
+}
+
+/* The model shape must match; the message names the setting. */
+static int check_shape(const trainer_t *tr, const ckpt_meta_t *m, err_t *e)
+{
+	const model_cfg_t *c = &tr->mcfg;
+
+	if (m->vocab != c->vocab)
+		return err_set(e, "%s: the checkpoint's vocabulary has %lld types, the data set %d",
+			       tr->cfg.data, (long long)m->vocab, c->vocab);
+	if (m->embed != c->embed)
+		return err_set(e, "--embed %d does not match the checkpoint's %lld (a model-shape setting cannot change on resume)",
+			       c->embed, (long long)m->embed);
+	if (m->hidden != c->hidden)
+		return err_set(e, "--hidden %d does not match the checkpoint's %lld (a model-shape setting cannot change on resume)",
+			       c->hidden, (long long)m->hidden);
+	if (m->layers != c->layers)
+		return err_set(e, "--layers %d does not match the checkpoint's %lld (a model-shape setting cannot change on resume)",
+			       c->layers, (long long)m->layers);
+	if (m->tie != c->tie)
+		return err_set(e, "--tie is %s but the checkpoint's model is %s (a model-shape setting cannot change on resume)",
+			       c->tie ? "on" : "off", m->tie ? "tied" : "untied");
+	return 0;
+}
+
+static int get_attrs(hid_t g, const char *path, resume_hdr_t *h, err_t *e)
+{
+	return h5_attr_get_i64(g, path, "epoch", &h->epoch, e) ||
+	       h5_attr_get_i64(g, path, "window", &h->window, e) ||
+	       h5_attr_get_i64(g, path, "step", &h->step, e) ||
+	       h5_attr_get_i64(g, path, "tokens", &h->tokens, e) ||
+	       h5_attr_get_i64(g, path, "skipped", &h->skipped, e) ||
+	       h5_attr_get_f64(g, path, "val_loss", &h->val_loss, e) ||
+	       h5_attr_get_f64(g, path, "best_val", &h->best_val, e) ||
+	       h5_attr_get_f64(g, path, "last_gnorm", &h->last_gnorm, e) ||
+	       h5_attr_get_f64(g, path, "log_loss_sum", &h->lw.loss_sum, e) ||
+	       h5_attr_get_f64(g, path, "log_tok_sum", &h->lw.tok_sum, e) ||
+	       h5_attr_get_f64(g, path, "log_t_data", &h->lw.t_data, e) ||
+	       h5_attr_get_f64(g, path, "log_t_comm", &h->lw.t_comm, e) ||
+	       h5_attr_get_i64(g, path, "log_steps", &h->lw.steps, e) ||
+	       h5_attr_get_f64(g, path, "sched_lr", &h->lr, e) ||
+	       h5_attr_get_f64(g, path, "sched_best_val", &h->sched_best, e) ||
+	       h5_attr_get_i64(g, path, "sched_bad_epochs", &h->bad_epochs, e) ||
+	       h5_attr_get_i64(g, path, "sched_epoch", &h->sched_epoch, e) ||
+	       h5_attr_get_i64(g, path, "optim_t", &h->opt_t, e) ||
+	       h5_attr_get_i64(g, path, "nranks", &h->nranks, e) ||
+	       h5_attr_get_i64(g, path, "batch", &h->batch, e) ||
+	       h5_attr_get_i64(g, path, "bptt", &h->bptt, e) ||
+	       h5_attr_get_i64(g, path, "accum", &h->accum, e) ||
+	       h5_attr_get_i64(g, path, "stream_len", &h->stream_len, e) ||
+	       h5_attr_get_i64(g, path, "windows", &h->windows, e) ? -1 : 0;
+}
+
+/* Rank 0: everything from the file; *usable = 0 for a refusal. */
+static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
+		      float **allh, float **allc, char **metrics, size_t *mlen,
+		      int *usable, err_t *e)
+{
+	const model_t *m = &tr->model;
+	size_t per = state_floats(tr);
+	hid_t g;
+	int rc;
+
+	*usable = 0;
+	if (strcmp(c->meta.kind, "full"))
+		return err_set(e, "%s: a weights-only file holds no training state to resume", c->path);
+	if (check_shape(tr, &c->meta, e))
+		return -1;
+	if (!tr->cfg.allow_data_change && c->meta.data_sha256[0] && tr->ds.tokens_sha256[0] &&
+	    strcmp(c->meta.data_sha256, tr->ds.tokens_sha256))
+		return err_set(e, "%s: its tokens (sha256 %.12s…) are not those the checkpoint %s was trained on "
+			       "(%.12s…); --allow-data-change resumes anyway",
+			       tr->cfg.data, tr->ds.tokens_sha256, c->path, c->meta.data_sha256);
+	*usable = 1;
+	if (H5Lexists(c->file, "train", H5P_DEFAULT) <= 0)
+		return err_set(e, "%s: group 'train' is missing", c->path);
+	g = H5Gopen2(c->file, "train", H5P_DEFAULT);
+	rc = g < 0 || get_attrs(g, c->path, h, e);
+	if (!rc && (h->nranks < 1 || h->nranks > 1 << 20 || h->epoch < 1 || h->window < 0 ||
+		    h->step < 0 || h->opt_t < 0))
+		rc = err_set(e, "%s: the training progress it holds is out of range", c->path);
+	if (!rc)
+		h->same_layout = h->nranks == tr->comm->size && h->batch == tr->cfg.batch &&
+				 h->bptt == tr->cfg.bptt && h->accum == tr->cfg.accum &&
+				 h->stream_len == tr->lay.stream_len;
+	if (!rc && h->same_layout) {
+		*rng = err_malloc((size_t)h->nranks * 4 * sizeof(uint64_t), "rng", e);
+		*allh = err_malloc((size_t)h->nranks * per * sizeof(float), "state", e);
+		*allc = err_malloc((size_t)h->nranks * per * sizeof(float), "state", e);
+		rc = !*rng || !*allh || !*allc ||
+		     h5_get_u64(g, "rng", *rng, (size_t)h->nranks, 4, c->path, e) ||
+		     ckpt_read_tensor(c, "train", "h", h->nranks, (int64_t)per, *allh, e) ||
+		     ckpt_read_tensor(c, "train", "c", h->nranks, (int64_t)per, *allc, e);
+	}
+	if (!rc)
+		rc = h5_get_bytes(g, "metrics", MAX_METRICS, metrics, mlen, c->path, e);
+	if (g >= 0)
+		H5Gclose(g);
+	if (rc)
+		return -1;
+	h->has_m = ckpt_has(c, "optim/m", m->tensor[0].name);
+	h->has_v = ckpt_has(c, "optim/v", m->tensor[0].name);
+	if ((h->has_m != (tr->opt.m != NULL)) || (h->has_v != (tr->opt.v != NULL)))
+		return err_set(e, "%s: its optimizer state does not fit --optimizer %s", c->path,
+			       tr->cfg.optimizer);
+	if (weights_get(c, m, "params", m->params, e) ||
+	    (h->has_m && weights_get(c, m, "optim/m", tr->opt.m, e)) ||
+	    (h->has_v && weights_get(c, m, "optim/v", tr->opt.v, e)))
+		return -1;
+	return 0;
+}
+
+/* metrics.jsonl as it was when the checkpoint was written. */
+static int restore_metrics(trainer_t *tr, const char *buf, size_t len, err_t *e)
+{
+	char tmp[4700];
+	FILE *f;
+
+	if (atomic_tmp_path(tr->metrics_path, tmp, sizeof(tmp), e))
+		return -1;
+	f = fopen(tmp, "wb");
+	if (!f || (len && fwrite(buf, 1, len, f) != len) || fclose(f)) {
+		unlink(tmp);
+		return err_set(e, "%s: cannot write: %s", tmp, strerror(errno));
+	}
+	if (atomic_commit(tmp, tr->metrics_path, e))
+		return -1;
+	return 0;
+}
+
+static void apply(trainer_t *tr, const resume_hdr_t *h)
+{
+	tr->step = h->step;
+	tr->tokens = h->tokens;
+	tr->skipped = h->skipped;
+	tr->epoch = (int)h->epoch;
+	tr->window = h->window;
+	tr->val_loss = h->val_loss;
+	tr->best_val = h->best_val;
+	tr->last_gnorm = h->last_gnorm;
+	tr->lw = h->lw;
+	tr->sched.lr = h->lr;
+	tr->sched.best_val = h->sched_best;
+	tr->sched.bad_epochs = (int)h->bad_epochs;
+	tr->sched.epoch = (int)h->sched_epoch;
+	tr->opt.t = h->opt_t;
+	tr->last_ckpt_step = h->step;
+	if (!h->same_layout) {
+		/* the same fraction of every stream, in the new layout */
+		double frac = h->stream_len > 0 ? (double)h->window * h->bptt / h->stream_len : 0;
+
+		tr->window = (int64_t)(frac * tr->lay.stream_len / tr->cfg.bptt);
+		if (h->window >= h->windows || tr->window > tr->lay.windows)
+			tr->window = tr->lay.windows;
+		tr->lw = (train_logwin_t){ 0 };
+	}
+}
+
+int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
+{
+	comm_t *c = tr->comm;
+	model_t *m = &tr->model;
+	size_t per = state_floats(tr);
+	resume_hdr_t *h = calloc(1, sizeof(*h));
+	uint64_t *rng = NULL;
+	float *allh = NULL, *allc = NULL, *mh = NULL, *mc = NULL;
+	char *metrics = NULL, old_json[8192] = "";
+	size_t mlen = 0;
+	int rc = -1;
+
+	if (!h)
+		return err_set(e, "out of memory");
+	if (c->rank == 0) {
+		ckpt_t ck;
+		int usable = 0;
+
+		if (ckpt_open(&ck, path, e) == 0) {
+			snprintf(old_json, sizeof(old_json), "%s", ck.meta.run_config);
+			h->status = load_rank0(tr, &ck, h, &rng, &allh, &allc, &metrics, &mlen,
+					       &usable, e) ? (usable ? -1 : 1) : 0;
+			ckpt_close(&ck);
+		} else {
+			h->status = 1;
+		}
+		if (h->status)
+			snprintf(h->msg, sizeof(h->msg), "%s", e->msg);
+		if (!h->status && restore_metrics(tr, metrics, mlen, e)) {
+			h->status = -1;
+			snprintf(h->msg, sizeof(h->msg), "%s", e->msg);
+		}
+	}
+	if (comm_bcast(c, h, sizeof(*h), 0, e))
+		goto out;
+	if (h->status) {
+		/* the same on every rank: a refusal, or rank 0 could not read */
+		err_set(e, "cannot resume from %s: %s", path, h->msg);
+		rc = 1;
+		goto out;
+	}
+	if (comm_bcast(c, m->params, m->n * sizeof(float), 0, e) ||
+	    (tr->opt.m && comm_bcast(c, tr->opt.m, m->n * sizeof(float), 0, e)) ||
+	    (tr->opt.v && comm_bcast(c, tr->opt.v, m->n * sizeof(float), 0, e)))
+		goto out;
+	apply(tr, h);
+	if (h->same_layout) {
+		mh = err_malloc(per * sizeof(float), "state", e);
+		mc = err_malloc(per * sizeof(float), "state", e);
+		if (!mh || !mc ||
+		    comm_scatter(c, rng, sizeof(tr->drop_rng.s), tr->drop_rng.s, 0, e) ||
+		    comm_scatter(c, allh, per * sizeof(float), mh, 0, e) ||
+		    comm_scatter(c, allc, per * sizeof(float), mc, 0, e))
+			goto out;
+		unpack_state(tr, mh, mc);
+	} else {
+		for (int k = 0; k < tr->cfg.accum; k++)
+			model_state_zero(&tr->state[k]);
+	}
+	if (c->rank == 0) {
+		changes_t ch = { 0, "" };
+
+		printf("resumed from %s: epoch %d, step %lld, window %lld of %lld\n", path,
+		       tr->epoch, (long long)tr->step, (long long)tr->window,
+		       (long long)tr->lay.windows);
+		if (!h->same_layout)
+			printf("  layout changed (%lld ranks x batch %lld, bptt %lld -> %d x %d, bptt %d): "
+			       "data position mapped from window %lld/%lld to %lld/%lld; "
+			       "warning: the carried LSTM state starts from zero\n",
+			       (long long)h->nranks, (long long)h->batch, (long long)h->bptt,
+			       c->size, tr->cfg.batch, tr->cfg.bptt, (long long)h->window,
+			       (long long)h->windows, (long long)tr->window,
+			       (long long)tr->lay.windows);
+		if (old_json[0] &&
+		    train_cfg_json_diff(old_json, tr->json, NULL, note_change, &ch))
+			printf("  settings changed on resume: %s\n", ch.buf);
+		fflush(stdout);
+	}
+	rc = 0;
+out:
+	free(h);
+	free(rng);
+	free(allh);
+	free(allc);
+	free(mh);
+	free(mc);
+	free(metrics);
+	return rc;
+}

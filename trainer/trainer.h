@@ -1,0 +1,80 @@
+/*
+ * trainer.h - the training run's state, shared by the loop (train.c) and
+ * its checkpoints (checkpoint.c).  Private to trainer/.
+ */
+#ifndef ENGRAM_TRAINER_H
+#define ENGRAM_TRAINER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "comm/allreduce.h"
+#include "comm/comm.h"
+#include "io/ds.h"
+#include "io/vocab.h"
+#include "trainer/config.h"
+#include "trainer/model.h"
+#include "trainer/optim.h"
+#include "trainer/rng.h"
+#include "trainer/sched.h"
+
+#define TRAIN_MAX_ACCUM 64
+
+/* The log window: what the next log line averages. */
+typedef struct {
+	double loss_sum, tok_sum, t_data, t_comm;
+	int64_t steps;
+} train_logwin_t;
+
+typedef struct {
+	train_cfg_t cfg;
+	model_cfg_t mcfg;
+	optim_cfg_t ocfg;
+	sched_cfg_t scfg;
+	comm_t *comm;
+	int threads, eval_batch, micro;	/* micro = streams per micro-batch */
+	ds_t ds;
+	vocab_t vocab;
+	ds_layout_t lay;
+	model_t model;
+	model_state_t state[TRAIN_MAX_ACCUM];	/* one per micro-batch */
+	model_work_t *work;
+	optim_t opt;
+	ar_t ar;
+	sched_t sched;
+	rng_t drop_rng;
+	int32_t *tok;
+	FILE *metrics;
+	char metrics_path[4600];
+	char json[8192];
+	/* progress: the next window to train is (epoch, window) */
+	int64_t step, total_steps, tokens;
+	int epoch;
+	int64_t window;
+	double val_loss, best_val, last_gnorm;
+	int64_t skipped;
+	train_logwin_t lw;
+	double t_start, t_log;
+	/* checkpoints */
+	int64_t last_ckpt_step;
+	double ckpt_seconds;
+} trainer_t;
+
+/*
+ * Writes DIR/ckpt-s<step>.h5 holding everything needed to continue: every
+ * rank's RNG and carried LSTM state are gathered to rank 0, which writes.
+ * Collective.  Returns 0; -1 on every rank when rank 0 could not write
+ * (the message is rank 0's); -2 when this rank failed on its own.  Then
+ * keeps the newest --keep and links best.h5 to the best validation.
+ */
+int checkpoint_save(trainer_t *tr, err_t *e);
+
+/*
+ * Loads path on rank 0 and gives every rank its part.  Collective.
+ * Returns 0; 1 when the checkpoint cannot be used for this run (shape,
+ * data set, kind), the same on every rank with the message in e; -1 on a
+ * failure of this rank.
+ */
+int checkpoint_resume(trainer_t *tr, const char *path, err_t *e);
+
+#endif
