@@ -95,7 +95,9 @@ int ar_finish(ar_t *a, err_t *e)
 	}
 	while (a->started < a->nbuckets)
 		start(a, a->started++);
+	watchdog_arm(&a->comm->wd, "MPI_Waitall (gradient buckets)");
 	rc = MPI_Waitall(a->nbuckets, a->req, MPI_STATUSES_IGNORE);
+	watchdog_disarm(&a->comm->wd);
 	a->t_comm += now() - t0;
 	if (a->failed) {
 		*e = a->err;

@@ -28,10 +28,15 @@ int comm_init(comm_t *c, int *argc, char ***argv, err_t *e)
 	int inited = 0;
 	MPI_Comm local;
 
-	c->owns_mpi = 0;
+	memset(c, 0, sizeof(*c));
+	c->world = MPI_COMM_NULL;
 	MPI_Initialized(&inited);
 	if (!inited) {
-		if (MPI_Init(argc, argv) != MPI_SUCCESS)
+		int provided;
+
+		/* FUNNELED: only the main thread calls MPI; the watchdog
+		 * thread never does */
+		if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
 			return err_set(e, "MPI_Init failed");
 		c->owns_mpi = 1;
 	}
@@ -50,8 +55,17 @@ int comm_init(comm_t *c, int *argc, char ***argv, err_t *e)
 	return 0;
 }
 
+int comm_set_timeout(comm_t *c, double timeout, err_t *e)
+{
+	watchdog_stop(&c->wd);
+	if (watchdog_start(&c->wd, c->rank, timeout))
+		return err_set(e, "cannot start the collective watchdog thread");
+	return 0;
+}
+
 void comm_free(comm_t *c)
 {
+	watchdog_stop(&c->wd);
 	if (c->world != MPI_COMM_NULL)
 		MPI_Comm_free(&c->world);
 	c->world = MPI_COMM_NULL;
@@ -81,8 +95,12 @@ int comm_bcast(comm_t *c, void *buf, size_t bytes, int root, err_t *e)
 	for (size_t off = 0; off < bytes; off += SLICE) {
 		size_t n = bytes - off < SLICE ? bytes - off : SLICE;
 
-		if (mpi_err(MPI_Bcast(p + off, (int)n, MPI_BYTE, root, c->world),
-			    "Bcast", e))
+		int rc;
+
+		watchdog_arm(&c->wd, "MPI_Bcast");
+		rc = MPI_Bcast(p + off, (int)n, MPI_BYTE, root, c->world);
+		watchdog_disarm(&c->wd);
+		if (mpi_err(rc, "Bcast", e))
 			return -1;
 	}
 	return 0;
@@ -97,8 +115,11 @@ int comm_gather(comm_t *c, const void *send, size_t bytes, void *recv, int root,
 		memcpy(recv, send, bytes);
 		return 0;
 	}
-	return mpi_err(MPI_Gather(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE,
-				  root, c->world), "Gather", e);
+	watchdog_arm(&c->wd, "MPI_Gather");
+	int rc = MPI_Gather(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE, root,
+			    c->world);
+	watchdog_disarm(&c->wd);
+	return mpi_err(rc, "Gather", e);
 }
 
 int comm_scatter(comm_t *c, const void *send, size_t bytes, void *recv, int root,
@@ -110,8 +131,11 @@ int comm_scatter(comm_t *c, const void *send, size_t bytes, void *recv, int root
 		memcpy(recv, send, bytes);
 		return 0;
 	}
-	return mpi_err(MPI_Scatter(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE,
-				   root, c->world), "Scatter", e);
+	watchdog_arm(&c->wd, "MPI_Scatter");
+	int rc = MPI_Scatter(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE, root,
+			     c->world);
+	watchdog_disarm(&c->wd);
+	return mpi_err(rc, "Scatter", e);
 }
 
 static int allreduce(comm_t *c, void *x, size_t n, size_t elem,
@@ -125,8 +149,12 @@ static int allreduce(comm_t *c, void *x, size_t n, size_t elem,
 	for (size_t off = 0; off < n; off += slice) {
 		size_t k = n - off < slice ? n - off : slice;
 
-		if (mpi_err(MPI_Allreduce(MPI_IN_PLACE, p + off * elem, (int)k, t,
-					  op, c->world), what, e))
+		int rc;
+
+		watchdog_arm(&c->wd, what);
+		rc = MPI_Allreduce(MPI_IN_PLACE, p + off * elem, (int)k, t, op, c->world);
+		watchdog_disarm(&c->wd);
+		if (mpi_err(rc, what, e))
 			return -1;
 	}
 	return 0;
@@ -135,19 +163,19 @@ static int allreduce(comm_t *c, void *x, size_t n, size_t elem,
 int comm_allreduce_sum_f32(comm_t *c, float *x, size_t n, err_t *e)
 {
 	return allreduce(c, x, n, sizeof(float), MPI_FLOAT, MPI_SUM,
-			 "Allreduce (sum of floats)", e);
+			 "MPI_Allreduce (sum of floats)", e);
 }
 
 int comm_allreduce_sum_f64(comm_t *c, double *x, size_t n, err_t *e)
 {
 	return allreduce(c, x, n, sizeof(double), MPI_DOUBLE, MPI_SUM,
-			 "Allreduce (sum of doubles)", e);
+			 "MPI_Allreduce (sum of doubles)", e);
 }
 
 int comm_allreduce_max_i64(comm_t *c, int64_t *x, size_t n, err_t *e)
 {
 	return allreduce(c, x, n, sizeof(int64_t), MPI_INT64_T, MPI_MAX,
-			 "Allreduce (max)", e);
+			 "MPI_Allreduce (max)", e);
 }
 
 int comm_check_same(comm_t *c, const void *buf, size_t bytes,

@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 
+#include "comm/watchdog.h"
 #include "io/err.h"
 
 typedef struct {
@@ -21,9 +22,13 @@ typedef struct {
 	int rank, size;
 	int local_rank, local_size;	/* among the ranks on this node */
 	int owns_mpi;		/* we called MPI_Init, so we finalize */
+	watchdog_t wd;		/* the deadline on every blocking collective */
 } comm_t;
 
 int comm_init(comm_t *c, int *argc, char ***argv, err_t *e);
+/* Every blocking collective from now on must finish within timeout
+ * seconds (0: no deadline), else the job ends (watchdog.h). */
+int comm_set_timeout(comm_t *c, double timeout, err_t *e);
 /* Finalizes MPI when comm_init initialized it. */
 void comm_free(comm_t *c);
 

@@ -35,6 +35,28 @@ static uint32_t crc_floats(const float *x, size_t n)
 	return (uint32_t)crc;
 }
 
+/* Stored bytes of dataset d (into *stored) plausible for raw bytes of
+ * data, 0 if not: no more than the file holds (HDF5 allocates what a
+ * chunk's index entry claims before reading it), all of them unless
+ * chunked (libhdf5 1.10 copies past a compact dataset's buffer when its
+ * size is short), and no more than deflate can shrink. */
+static int stored_plausible(hid_t d, uint64_t raw, uint64_t *stored)
+{
+	hid_t f = H5Iget_file_id(d), dcpl = H5Dget_create_plist(d);
+	hsize_t fsize = 0;
+	herr_t rc = f >= 0 ? H5Fget_filesize(f, &fsize) : -1;
+	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+
+	if (f >= 0)
+		H5Fclose(f);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	*stored = (uint64_t)H5Dget_storage_size(d);
+	/* only chunks can be compressed: other layouts store every byte */
+	return rc >= 0 && *stored <= fsize && (chunked || *stored >= raw) &&
+	       !(raw > 65536 && *stored * MAX_RATIO < raw);
+}
+
 /* ---- writing ---- */
 
 int ckpt_create(ckpt_writer_t *w, const char *path, err_t *e)
@@ -45,7 +67,7 @@ int ckpt_create(ckpt_writer_t *w, const char *path, err_t *e)
 	snprintf(w->path, sizeof(w->path), "%s", path);
 	if (atomic_tmp_path(path, w->tmp, sizeof(w->tmp), e))
 		return -1;
-	w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	w->file = h5_create(w->tmp);
 	if (w->file < 0)
 		return err_set(e, "%s: cannot create (directory missing, not writable or full?)",
 			       w->tmp);
@@ -351,10 +373,9 @@ static hid_t open_tensor(ckpt_t *c, const char *group, const char *name,
 			vec ? 0LL : (long long)cols);
 		return -1;
 	}
-	stored = (uint64_t)H5Dget_storage_size(d);
-	if (raw > 65536 && stored * MAX_RATIO < raw) {
+	if (!stored_plausible(d, raw, &stored)) {
 		H5Dclose(d);
-		err_set(e, "%s: tensor '%s' claims %llu bytes but stores only %llu (damaged or forged)",
+		err_set(e, "%s: tensor '%s' of %llu bytes claims %llu stored bytes, implausible for its size or the file's (damaged or forged)",
 			c->path, full, (unsigned long long)raw, (unsigned long long)stored);
 		return -1;
 	}
@@ -413,7 +434,7 @@ static int verify_one(hid_t d, const char *name, verify_t *v)
 	H5T_class_t cls = H5Tget_class(t);
 	hssize_t n = H5Sget_simple_extent_npoints(s);
 	size_t esz = H5Tget_size(t);
-	uint64_t raw = (uint64_t)n * esz, stored = H5Dget_storage_size(d);
+	uint64_t raw = (uint64_t)n * esz, stored;
 	void *buf = NULL;
 	int64_t crc;
 	int rc = 0;
@@ -424,8 +445,8 @@ static int verify_one(hid_t d, const char *name, verify_t *v)
 		rc = err_set(v->e, "%s: dataset '%s' is of an unexpected type", v->c->path, name);
 		goto out;
 	}
-	if (raw > 65536 && stored * MAX_RATIO < raw) {
-		rc = err_set(v->e, "%s: dataset '%s' claims %llu bytes but stores only %llu (damaged or forged)",
+	if (!stored_plausible(d, raw, &stored)) {
+		rc = err_set(v->e, "%s: dataset '%s' of %llu bytes claims %llu stored bytes, implausible for its size or the file's (damaged or forged)",
 			     v->c->path, name, (unsigned long long)raw, (unsigned long long)stored);
 		goto out;
 	}
@@ -496,9 +517,14 @@ int ckpt_verify_all(ckpt_t *c, int *count, err_t *e)
 }
 
 int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
-		      uint64_t *raw, uint64_t *stored)
+		      uint64_t *raw, uint64_t *stored, uint64_t *chunk_off,
+		      uint64_t *chunk_size)
 {
 	char full[512];
+	hsize_t off[2];
+	haddr_t addr = 0;
+	hsize_t csize = 0;
+	unsigned mask;
 	hid_t d, s;
 
 	full_name(full, sizeof(full), group, name);
@@ -510,6 +536,10 @@ int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
 	s = H5Dget_space(d);
 	*raw = (uint64_t)H5Sget_simple_extent_npoints(s) * sizeof(float);
 	*stored = (uint64_t)H5Dget_storage_size(d);
+	if (H5Dget_chunk_info(d, s, 0, off, &mask, &addr, &csize) < 0)
+		addr = 0, csize = 0;
+	*chunk_off = addr == HADDR_UNDEF ? 0 : (uint64_t)addr;
+	*chunk_size = (uint64_t)csize;
 	H5Sclose(s);
 	H5Dclose(d);
 	return 0;

@@ -100,9 +100,11 @@ int ckpt_read_tensor(ckpt_t *c, const char *group, const char *name,
  */
 int ckpt_verify_all(ckpt_t *c, int *count, err_t *e);
 
-/* Raw and stored (compressed) bytes of group/name; -1 when missing. */
+/* Raw and stored (compressed) bytes of group/name, and the file offset
+ * and size of its first stored chunk (0 when none); -1 when missing. */
 int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
-		      uint64_t *raw, uint64_t *stored);
+		      uint64_t *raw, uint64_t *stored, uint64_t *chunk_off,
+		      uint64_t *chunk_size);
 
 /* The vocabulary into an initialised, empty table. */
 int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e);

@@ -13,6 +13,8 @@
 /* Chunk cache per split: a window touches one or two chunks per stream. */
 #define DS_CACHE_BYTES (32u << 20)
 #define DS_CACHE_SLOTS 12421
+/* zlib's deflate shrinks at most about 1032:1; allow some slack. */
+#define DS_MAX_RATIO 1100
 
 int split_parse(const char *s, int *split)
 {
@@ -24,12 +26,40 @@ int split_parse(const char *s, int *split)
 	return -1;
 }
 
+/*
+ * A split's ids must be backed by bytes of the file: HDF5 allocates what a
+ * chunk's index entry claims before reading it, copies past a compact
+ * dataset's buffer when its stored size is short (libhdf5 1.10), and reads
+ * chunks never written as zeros, so a forged header could otherwise make
+ * engram allocate gigabytes, read out of bounds, or train for ever on a
+ * file of a few kilobytes.
+ */
+static int check_stored(ds_t *ds, int s, hsize_t n, size_t tsize, err_t *e)
+{
+	hsize_t fsize = 0, stored = H5Dget_storage_size(ds->dset[s]);
+	hid_t dcpl = H5Dget_create_plist(ds->dset[s]);
+	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	/* only chunks can be compressed: other layouts store every byte */
+	if (H5Fget_filesize(ds->file, &fsize) < 0 || stored > fsize ||
+	    n > (hsize_t)INT64_MAX / 8 || (!chunked && stored < n * tsize) ||
+	    (n * tsize > 65536 && stored * DS_MAX_RATIO < n * tsize))
+		return err_set(e, "%s: dataset '%s' claims %llu ids stored in %llu bytes of a "
+			       "%llu-byte file (damaged or forged)", ds->path, split_names[s],
+			       (unsigned long long)n, (unsigned long long)stored,
+			       (unsigned long long)fsize);
+	return 0;
+}
+
 static int open_split(ds_t *ds, int s, err_t *e)
 {
 	const char *name = split_names[s];
 	hid_t dapl, t, sp;
 	int rank, ok;
 	hsize_t dim;
+	size_t tsize = 0;
 
 	ds->dset[s] = -1;
 	ds->ntok[s] = -1;
@@ -43,8 +73,10 @@ static int open_split(ds_t *ds, int s, err_t *e)
 		return err_set(e, "%s: '%s' is not a dataset", ds->path, name);
 	t = H5Dget_type(ds->dset[s]);
 	ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Tget_size(t) <= 8;
-	if (t >= 0)
+	if (t >= 0) {
+		tsize = H5Tget_size(t);
 		H5Tclose(t);
+	}
 	if (!ok)
 		return err_set(e, "%s: dataset '%s' is not of an integer type (expected token ids)",
 			       ds->path, name);
@@ -56,6 +88,8 @@ static int open_split(ds_t *ds, int s, err_t *e)
 	if (rank != 1)
 		return err_set(e, "%s: dataset '%s' has %d dimensions (expected 1)",
 			       ds->path, name, rank);
+	if (check_stored(ds, s, dim, tsize, e))
+		return -1;
 	ds->ntok[s] = (int64_t)dim;
 	return 0;
 }
@@ -137,6 +171,7 @@ int ds_open(ds_t *ds, const char *path, err_t *e)
 	ds->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (ds->file < 0)
 		return err_set(e, "%s: cannot open as HDF5 (truncated or damaged?)", path);
+	stat(path, &ds->st);
 	if (read_attrs(ds, e))
 		goto fail;
 	for (int s = 0; s < SPLIT_COUNT; s++)
@@ -153,6 +188,20 @@ int ds_open(ds_t *ds, const char *path, err_t *e)
 fail:
 	ds_close(ds);
 	return -1;
+}
+
+int ds_changed(const ds_t *ds)
+{
+	struct stat now;
+
+	if (stat(ds->path, &now))
+		return 1;
+	if (now.st_ino != ds->st.st_ino || now.st_dev != ds->st.st_dev)
+		return 1;
+	if (now.st_size != ds->st.st_size || now.st_mtim.tv_sec != ds->st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != ds->st.st_mtim.tv_nsec)
+		return 2;
+	return 0;
 }
 
 void ds_close(ds_t *ds)

@@ -16,6 +16,7 @@
 #define ENGRAM_DS_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <hdf5.h>
 
@@ -35,6 +36,7 @@ typedef struct {
 	int64_t ntok[SPLIT_COUNT];	/* -1 when absent */
 	int64_t *scratch;	/* read buffer, grown as needed */
 	size_t scratch_n;
+	struct stat st;		/* the file as opened */
 } ds_t;
 
 typedef struct {
@@ -50,6 +52,11 @@ int split_parse(const char *s, int *split);
 /* Opens read-only and validates the layout; the message names file and field. */
 int ds_open(ds_t *ds, const char *path, err_t *e);
 void ds_close(ds_t *ds);
+
+/* Has the file changed since ds_open?  0 no; 1 another file now has its
+ * name (this handle still reads the old one, which is safe); 2 the same
+ * file was modified in place (what is read may no longer be consistent). */
+int ds_changed(const ds_t *ds);
 
 /* tokens [off, off+n) of a split, validated to be in 0 .. vocab_size-1. */
 int ds_read(ds_t *ds, int split, int64_t off, int64_t n, int32_t *out,

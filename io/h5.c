@@ -11,6 +11,16 @@ void h5_quiet(void)
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+hid_t h5_create(const char *path)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f;
+
+	H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
+	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	H5Pclose(fapl);
+	return f;
+}
+
 static int put(hid_t obj, const char *name, hid_t type, hid_t space,
 	       const void *buf, err_t *e)
 {
@@ -225,12 +235,41 @@ int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,
 	d = H5Dcreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	if (d >= 0) {
 		rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p);
+		/* the arena holds the strings in id order, NULs included */
+		if (rc >= 0 &&
+		    h5_attr_put_i64(d, "crc32", h5_crc32(v->arena, v->arena_len), e))
+			rc = -1;
 		H5Dclose(d);
 	}
 	H5Sclose(s);
 	H5Tclose(t);
 	free(p);
 	return rc < 0 ? err_set(e, "%s: cannot write dataset '%s'", what, name) : 0;
+}
+
+/*
+ * The stored bytes of dataset d are plausible for raw bytes of data: no
+ * more than the file holds (HDF5 allocates what a chunk's index entry
+ * claims before reading it), all of them unless chunked (libhdf5 1.10
+ * copies past a compact dataset's buffer when its size is short) and,
+ * beyond 64 KiB, at least raw / 1100 (deflate shrinks at most about
+ * 1032:1).  A vocabulary of 2^32 entries declared by a forged header of a
+ * small file is refused before anything of that size is allocated.
+ */
+static int stored_plausible(hid_t d, uint64_t raw)
+{
+	hid_t f = H5Iget_file_id(d), dcpl = H5Dget_create_plist(d);
+	hsize_t fsize = 0, stored = H5Dget_storage_size(d);
+	herr_t rc = f >= 0 ? H5Fget_filesize(f, &fsize) : -1;
+	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+
+	if (f >= 0)
+		H5Fclose(f);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	/* only chunks can be compressed: other layouts store every byte */
+	return rc >= 0 && stored <= fsize && (chunked || stored >= raw) &&
+	       !(raw > 65536 && stored * 1100 < raw);
 }
 
 int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
@@ -256,6 +295,9 @@ int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
 			      what, name, (long long)got, (long long)n);
 	else if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0)
 		ret = err_set(e, "%s: dataset '%s' is not variable-length strings", what, name);
+	else if (!stored_plausible(d, (uint64_t)n * H5Tget_size(ft)))
+		ret = err_set(e, "%s: dataset '%s' claims %lld entries that the file does not hold (damaged or forged)",
+			      what, name, (long long)n);
 	else if (!(p = err_calloc((size_t)n, sizeof(*p), "vocabulary", e)))
 		ret = -1;
 	else if ((rc = H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p)) < 0)
@@ -271,6 +313,8 @@ int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
 			ret = err_set(e, "%s: dataset '%s' repeats entry %lld \"%s\"",
 				      what, name, (long long)i, str);
 	}
+	if (!ret && v->n == (size_t)n)
+		ret = check_crc(d, v->arena, v->arena_len, what, name, e);
 	if (rc >= 0)
 		H5Dvlen_reclaim(t, s, H5P_DEFAULT, p);
 	free(p);

@@ -17,6 +17,11 @@
 /* Turn off HDF5's automatic error stack printing (idempotent). */
 void h5_quiet(void);
 
+/* Creates (truncates) path in the HDF5 1.10 file format, whose metadata
+ * (object headers, chunk indexes) carries checksums of its own; readable
+ * by HDF5 >= 1.10 and h5py built on it. */
+hid_t h5_create(const char *path);
+
 int h5_attr_put_str(hid_t obj, const char *name, const char *val, err_t *e);
 int h5_attr_put_i64(hid_t obj, const char *name, int64_t val, err_t *e);
 int h5_attr_put_i64v(hid_t obj, const char *name, const int64_t *v, size_t n,
@@ -49,7 +54,8 @@ int h5_put_u64(hid_t loc, const char *name, const uint64_t *buf, size_t rows,
 int h5_get_u64(hid_t loc, const char *name, uint64_t *buf, size_t rows,
 	       size_t cols, const char *what, err_t *e);
 
-/* A vocabulary as a 1-D dataset of variable-length UTF-8 strings (id = index). */
+/* A vocabulary as a 1-D dataset of variable-length UTF-8 strings (id = index),
+ * with a "crc32" attribute over the strings and their NULs, checked on read. */
 int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,
 		   const char *what, err_t *e);
 /* Reads it into an initialised, empty table; it must hold exactly n

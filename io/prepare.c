@@ -279,7 +279,7 @@ static int write_file(const prepare_cfg_t *cfg, const char *tmp,
 	hid_t f;
 	int rc = -1;
 
-	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	f = h5_create(tmp);
 	if (f < 0)
 		return err_set(e, "%s: cannot create the output file", tmp);
 	sha256_init(&tsha);

@@ -28,4 +28,22 @@ fi
 threads=$(( cores / np ))
 [ "$threads" -ge 1 ] || threads=1
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=1
-exec "${mpi[@]}" "$engram" "$@"
+# mpirun forwards SIGUSR1 to every rank, but answers SIGTERM by killing the
+# job within a second.  So a SIGTERM or SIGINT to this script becomes a
+# SIGUSR1 to the job (each rank finishes its step, rank 0 writes a
+# checkpoint, the job exits 75); a second one ends the job at once.
+"${mpi[@]}" "$engram" "$@" &
+job=$!
+stops=0
+stop() {
+	stops=$((stops + 1))
+	if [ "$stops" -eq 1 ]; then kill -USR1 "$job" 2>/dev/null; else kill -TERM "$job" 2>/dev/null; fi
+}
+trap stop TERM INT
+# wait returns early (>128) when a trapped signal arrives: wait again until
+# the job itself has ended, then pass on its status
+set +e
+while kill -0 "$job" 2>/dev/null; do
+	wait "$job"
+done
+wait "$job"

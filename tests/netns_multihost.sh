@@ -17,7 +17,10 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 cleanup() {
-	for n in 1 2 br; do ip netns del "$tag-$n" 2>/dev/null; done
+	for n in 1 2 br; do
+		for p in $(ip netns pids "$tag-$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$tag-$n" 2>/dev/null
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -81,6 +84,42 @@ rc=$?
 grep -q '2 ranks' "$dir/two.log" && ok || bad "the run did not have 2 ranks"
 "$engram" ckpt diff --tol 1e-5 "$dir/one" "$dir/two" > "$dir/diff.log" 2>&1 &&
 	ok || bad "2 hosts differ from 1 rank: $(tail -3 "$dir/diff.log")"
+
+mpi() { # RUN [FLAGS...]: the 2-host job, output to RUN.log
+	local run=$1
+	shift
+	timeout 120 ip netns exec "$tag-1" mpirun --allow-run-as-root -np 2 --hostfile "$dir/hostfile" \
+		--mca plm_rsh_agent "$dir/agent" --mca plm_rsh_no_tree_spawn 1 \
+		--mca oob_tcp_if_include "$net.0/24" --mca btl tcp,self \
+		--mca btl_tcp_if_include "$net.0/24" --mca mpi_yield_when_idle 1 \
+		"$engram" train "${flags[@]}" --batch 4 --run-dir "$dir/$run" "$@" > "$dir/$run.log" 2>&1
+}
+
+# a slow link (a 2 Mbit/s token bucket on host 2's side) changes nothing
+# but the time
+if ip netns exec "$tag-2" tc qdisc add dev "${tag}v2" root tbf rate 2mbit burst 16kb latency 500ms 2>/dev/null; then
+	mpi slow && ok || bad "slow link: $(tail -3 "$dir/slow.log")"
+	"$engram" ckpt diff --tol 1e-5 "$dir/one" "$dir/slow" > "$dir/diff.log" 2>&1 &&
+		ok || bad "slow link: differs from 1 rank"
+	ip netns exec "$tag-2" tc qdisc del dev "${tag}v2" root
+else
+	echo "SKIP: tc tbf is not available here"
+fi
+
+# a link cut for good: Open MPI alone would hang; the watchdog ends the job
+mpi cut --steps 100000 --epochs 1000 --comm-timeout 4 &
+jp=$!
+until grep -q 'model:' "$dir/cut.log" 2>/dev/null || ! kill -0 $jp 2>/dev/null; do sleep 0.1; done
+sleep 1
+ip -n "$tag-2" link set "${tag}v2" down
+t0=$(date +%s)
+wait $jp
+rc=$?
+secs=$(( $(date +%s) - t0 ))
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$secs" -le 25 ] &&
+	grep -q 'did not complete within 4 s' "$dir/cut.log" && ok ||
+	bad "cut link: exit $rc after $secs s: $(grep -m2 engram "$dir/cut.log")"
+echo "netns_multihost: cut link ended the job in $secs s (exit $rc)"
 
 echo "netns_multihost: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

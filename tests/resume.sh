@@ -116,10 +116,27 @@ done
 f=$(ls "$dir"/straight2/ckpt-s*.h5 | tail -1)
 cp "$f" "$dir/flip.h5"
 size=$(stat -c %s "$dir/flip.h5")
-printf '\x5a' | dd of="$dir/flip.h5" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
-out=$("$engram" ckpt verify "$dir/flip.h5" 2>&1)
-[ $? -ne 0 ] && grep -qE 'flip.h5: .*(CRC-32|cannot read|damaged)' <<<"$out" &&
-	ok || bad "a flipped byte was not caught: $out"
+# a byte flipped (x ^ 0x20) inside a tensor's stored data, at 6 places of
+# two tensors, and in the file's metadata near its start
+chunk() { # NAME -> "offset size" of its first chunk
+	"$engram" ckpt info --json "$f" | grep -o "\"name\":\"$1\"[^}]*" |
+		grep -o '"first_chunk":\[[0-9]*,[0-9]*' | grep -o '[0-9]*,[0-9]*' | tr , ' '
+}
+flips=()
+for t in emb out.W; do
+	read -r off len < <(chunk "$t")
+	for k in 1 2 3; do flips+=($(( off + (RANDOM % len) ))); done
+done
+flips+=(40)
+for at in "${flips[@]}"; do
+	cp "$f" "$dir/flip.h5"
+	b=$(od -An -tu1 -j "$at" -N1 "$f" | tr -d ' ')
+	printf "\\$(printf %o $(( b ^ 32 )))" | dd of="$dir/flip.h5" bs=1 seek="$at" conv=notrunc 2>/dev/null
+	out=$("$engram" ckpt verify "$dir/flip.h5" 2>&1)
+	[ $? -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q 'flip.h5' <<<"$out" ||
+		bad "the byte flipped at $at of $size was not caught: $out"
+done
+[ ${#flips[@]} -eq 7 ] && ok
 head -c $((size / 3)) "$f" > "$dir/trunc.h5"
 out=$("$engram" ckpt verify "$dir/trunc.h5" 2>&1)
 [ $? -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q 'trunc.h5' <<<"$out" &&

@@ -37,6 +37,8 @@ typedef struct {
 	int64_t bad_epochs, sched_epoch, opt_t;
 	int64_t nranks, batch, bptt, accum, stream_len, windows;
 	int64_t has_m, has_v;
+	double lr_scale;
+	int64_t rollbacks;
 } resume_hdr_t;
 
 static double now(void)
@@ -98,6 +100,8 @@ static int put_train_attrs(hid_t g, const trainer_t *tr, err_t *e)
 	       h5_attr_put_i64(g, "sched_bad_epochs", s->bad_epochs, e) ||
 	       h5_attr_put_i64(g, "sched_epoch", s->epoch, e) ||
 	       h5_attr_put_i64(g, "optim_t", tr->opt.t, e) ||
+	       h5_attr_put_f64(g, "lr_scale", tr->lr_scale, e) ||
+	       h5_attr_put_i64(g, "rollbacks", tr->rollbacks, e) ||
 	       h5_attr_put_i64(g, "nranks", tr->comm->size, e) ||
 	       h5_attr_put_i64(g, "batch", tr->cfg.batch, e) ||
 	       h5_attr_put_i64(g, "bptt", tr->cfg.bptt, e) ||
@@ -300,6 +304,8 @@ int checkpoint_save(trainer_t *tr, err_t *e)
 	if (st.rc)
 		return err_set(e, "checkpoint at step %lld not written: %s", (long long)tr->step, st.msg);
 	tr->last_ckpt_step = tr->step;
+	ckpt_step_path(tr->cfg.run_dir, tr->step, tr->last_ckpt_path,
+		       sizeof(tr->last_ckpt_path));
 	tr->ckpt_seconds += now() - t0;
 	if (rank == 0 && !tr->cfg.quiet)
 		printf("checkpoint %s in %.2f s\n", path, now() - t0);
@@ -406,6 +412,11 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 		return err_set(e, "%s: group 'train' is missing", c->path);
 	g = H5Gopen2(c->file, "train", H5P_DEFAULT);
 	rc = g < 0 || get_attrs(g, c->path, h, e);
+	h->lr_scale = 1.0;
+	if (!rc && h5_attr_exists(g, "lr_scale") &&
+	    (h5_attr_get_f64(g, c->path, "lr_scale", &h->lr_scale, e) ||
+	     h5_attr_get_i64(g, c->path, "rollbacks", &h->rollbacks, e)))
+		rc = -1;
 	if (!rc && (h->nranks < 1 || h->nranks > 1 << 20 || h->epoch < 1 || h->window < 0 ||
 		    h->step < 0 || h->opt_t < 0))
 		rc = err_set(e, "%s: the training progress it holds is out of range", c->path);
@@ -474,6 +485,8 @@ static void apply(trainer_t *tr, const resume_hdr_t *h)
 	tr->sched.bad_epochs = (int)h->bad_epochs;
 	tr->sched.epoch = (int)h->sched_epoch;
 	tr->opt.t = h->opt_t;
+	tr->lr_scale = h->lr_scale;
+	tr->rollbacks = h->rollbacks;
 	tr->last_ckpt_step = h->step;
 	if (!h->same_layout) {
 		/* the same fraction of every stream, in the new layout */
@@ -532,6 +545,7 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 	    (tr->opt.v && comm_bcast(c, tr->opt.v, m->n * sizeof(float), 0, e)))
 		goto out;
 	apply(tr, h);
+	snprintf(tr->last_ckpt_path, sizeof(tr->last_ckpt_path), "%s", path);
 	if (h->same_layout) {
 		mh = err_malloc(per * sizeof(float), "state", e);
 		mc = err_malloc(per * sizeof(float), "state", e);

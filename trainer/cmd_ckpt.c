@@ -85,10 +85,10 @@ static int info(const char *arg, int json, err_t *e)
 	for (int i = 0; i < m.ntensors; i++) {
 		const model_tensor_t *t = &m.tensor[i];
 		tstats_t s = stats(m.params + t->off, tsize(t));
-		uint64_t raw = 0, stored = 0;
+		uint64_t raw = 0, stored = 0, coff = 0, csize = 0;
 		char shape[32];
 
-		ckpt_tensor_sizes(&c, "params", t->name, &raw, &stored);
+		ckpt_tensor_sizes(&c, "params", t->name, &raw, &stored, &coff, &csize);
 		raw_all += raw;
 		stored_all += stored;
 		if (t->rows == 1)
@@ -97,9 +97,10 @@ static int info(const char *arg, int json, err_t *e)
 			snprintf(shape, sizeof(shape), "(%d, %d)", t->rows, t->cols);
 		if (json)
 			printf("%s{\"name\":\"%s\",\"rows\":%d,\"cols\":%d,\"dtype\":\"float32\","
-			       "\"raw\":%llu,\"stored\":%llu,\"l2\":%.6g,\"min\":%.6g,\"max\":%.6g,"
-			       "\"mean\":%.6g}", i ? "," : "", t->name, t->rows, t->cols,
-			       (unsigned long long)raw, (unsigned long long)stored, s.l2, s.min,
+			       "\"raw\":%llu,\"stored\":%llu,\"first_chunk\":[%llu,%llu],\"l2\":%.6g,"
+			       "\"min\":%.6g,\"max\":%.6g,\"mean\":%.6g}", i ? "," : "", t->name,
+			       t->rows, t->cols, (unsigned long long)raw, (unsigned long long)stored,
+			       (unsigned long long)coff, (unsigned long long)csize, s.l2, s.min,
 			       s.max, s.mean);
 		else
 			printf("  %-12s %-14s %-5s %10llu %10llu %10.4g %10.4g %10.4g %10.4g\n",

@@ -23,7 +23,9 @@ void train_cfg_default(train_cfg_t *c)
 		.warmup = 0, .min_lr = 0.0,
 		.bucket_mb = 4.0, .no_overlap = 0,
 		.resume = NULL, .ckpt_every = 0, .keep = 3, .allow_data_change = 0,
-		.eval_batch = 0, .on_nan = "stop",
+		.eval_batch = 0, .on_nan = "stop", .on_spike = "off",
+		.spike_sigma = 6.0, .spike_window = 100, .rollback_lr = 0.5,
+		.max_rollbacks = 3, .comm_timeout = 300.0,
 		.threads = 0, .seed = 1, .log_seconds = 10.0, .log_every = 0,
 	};
 }
@@ -117,7 +119,13 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--keep", CLI_INT, &c->keep, "K", "newest checkpoints kept in --run-dir, besides best.h5 (the best validation)" },
 		{ "--allow-data-change", CLI_FLAG, &c->allow_data_change, NULL, "resume even if the data set's tokens_sha256 differs from the checkpoint's" },
 		{ "--eval-batch", CLI_INT, &c->eval_batch, "B", "streams per rank for validation (0 = the training batch)" },
-		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "stop or skip when loss or gradients are not finite" },
+		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "when loss or gradients are not finite: stop, skip (the step), or rollback (to the last checkpoint, lr x --rollback-lr)" },
+		{ "--on-spike", CLI_STR, &c->on_spike, "WHAT", "when the loss jumps above --spike-sigma deviations of its recent history: off, stop, skip or rollback" },
+		{ "--spike-sigma", CLI_DOUBLE, &c->spike_sigma, "K", "standard deviations above the mean of the last --spike-window steps' losses that make a spike" },
+		{ "--spike-window", CLI_INT, &c->spike_window, "N", "steps of loss history for spike detection" },
+		{ "--rollback-lr", CLI_DOUBLE, &c->rollback_lr, "X", "lr multiplier applied at each rollback" },
+		{ "--max-rollbacks", CLI_INT, &c->max_rollbacks, "N", "rollbacks allowed before the run stops" },
+		{ "--comm-timeout", CLI_DOUBLE, &c->comm_timeout, "S", "seconds any blocking collective may take before the job is ended (0 = no limit)" },
 		{ "--threads", CLI_INT, &c->threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
 		{ "--seed", CLI_I64, &c->seed, "N", "seed of initialization and dropout" },
 		{ "--log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "a log line at most every S seconds" },
@@ -170,8 +178,17 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		return err_set(e, "--init-scale must be >= 0 (got %g)", c->init_scale);
 	if (strcmp(c->loss_avg, "tokens") && strcmp(c->loss_avg, "sequences"))
 		return err_set(e, "--loss-avg must be tokens or sequences (got '%s')", c->loss_avg);
-	if (strcmp(c->on_nan, "stop") && strcmp(c->on_nan, "skip"))
-		return err_set(e, "--on-nan must be stop or skip (got '%s')", c->on_nan);
+	if (strcmp(c->on_nan, "stop") && strcmp(c->on_nan, "skip") && strcmp(c->on_nan, "rollback"))
+		return err_set(e, "--on-nan must be stop, skip or rollback (got '%s')", c->on_nan);
+	if (strcmp(c->on_spike, "off") && strcmp(c->on_spike, "stop") &&
+	    strcmp(c->on_spike, "skip") && strcmp(c->on_spike, "rollback"))
+		return err_set(e, "--on-spike must be off, stop, skip or rollback (got '%s')", c->on_spike);
+	if (!(c->spike_sigma > 0) || c->spike_window < 2 || c->spike_window > 100000)
+		return err_set(e, "--spike-sigma must be > 0 and --spike-window in 2 .. 100000");
+	if (!(c->rollback_lr > 0 && c->rollback_lr <= 1) || c->max_rollbacks < 0)
+		return err_set(e, "--rollback-lr must be in (0, 1] and --max-rollbacks >= 0");
+	if (!(c->comm_timeout >= 0))
+		return err_set(e, "--comm-timeout must be >= 0 (got %g)", c->comm_timeout);
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
 			    .layers = c->layers, .tie = c->tie,
 			    .dropout = (float)c->dropout };
@@ -213,14 +230,14 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		"\"optimizer\":\"%s\",\"loss_avg\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
 		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
 		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
-		"\"bucket_mb\":%g,\"overlap\":%d,\"on_nan\":\"%s\",\"seed\":%lld}",
+		"\"bucket_mb\":%g,\"overlap\":%d,\"on_nan\":\"%s\",\"on_spike\":\"%s\",\"seed\":%lld}",
 		c->data, c->preset ? c->preset : "", m->vocab, m->embed, m->hidden,
 		m->layers, m->tie, c->dropout, c->init_scale, c->forget_bias,
 		c->batch, c->bptt, c->epochs, c->steps, c->accum,
 		c->optimizer, c->loss_avg, c->lr, c->clip, c->momentum, c->weight_decay,
 		c->beta1, c->beta2, c->eps, c->schedule, c->decay_after,
 		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
-		c->bucket_mb, !c->no_overlap, c->on_nan, c->seed);
+		c->bucket_mb, !c->no_overlap, c->on_nan, c->on_spike, c->seed);
 }
 
 void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)

@@ -40,8 +40,14 @@ typedef struct {
 	int allow_data_change;	/* resume on a data set with other tokens */
 	/* evaluation */
 	int eval_batch;
-	/* what to do when loss or gradients are not finite: stop or skip */
-	const char *on_nan;
+	/* faults: what to do when loss or gradients are not finite, or the loss
+	 * jumps above spike_sigma standard deviations of the last spike_window
+	 * steps: stop, skip the step, or roll back to the last checkpoint with
+	 * the lr multiplied by rollback_lr (at most max_rollbacks times) */
+	const char *on_nan, *on_spike;
+	double spike_sigma, rollback_lr;
+	int spike_window, max_rollbacks;
+	double comm_timeout;	/* seconds a blocking collective may take */
 	/* machine and logging */
 	int threads;
 	long long seed;

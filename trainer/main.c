@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <hdf5.h>
+
 #include "trainer/cmds.h"
 
 #define ENGRAM_VERSION "0.1.0"
@@ -33,6 +35,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* HDF5 1.10 crashes at exit while closing a file whose close already
+	 * failed (a full disk); the OS reclaims everything anyway. */
+	H5dont_atexit();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -106,6 +106,10 @@ int model_init(model_t *m, const model_cfg_t *cfg, err_t *e);
  * and grads stay NULL; model_free is not needed).  For checking a file's
  * claims before allocating what it asks for. */
 int model_layout(model_t *m, const model_cfg_t *cfg, err_t *e);
+/* Only the shape: cfg, n and the tensor table, nothing allocated (params
+ * and grads stay NULL; model_free is not needed).  For checking a file's
+ * claims before allocating what it asks for. */
+int model_layout(model_t *m, const model_cfg_t *cfg, err_t *e);
 void model_free(model_t *m);
 
 /* Uniform in +-init_scale for every parameter, then the forget-gate bias

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "io/ckpt.h"
 #include "trainer/evaluate.h"
 #include "trainer/fault.h"
+#include "trainer/signals.h"
 #include "trainer/trainer.h"
 
 static double now(void)
@@ -157,6 +159,7 @@ static int setup_model(trainer_t *tr, err_t *e)
 	tr->best_val = INFINITY;
 	tr->last_gnorm = NAN;
 	tr->last_ckpt_step = -1;
+	tr->lr_scale = 1.0;
 	return 0;
 }
 
@@ -265,39 +268,116 @@ static void log_step(trainer_t *tr, double lr, int force)
 	*lw = (train_logwin_t){ 0 };
 }
 
-static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r)
+/* epoch: the one just trained (the next step may belong to the next) */
+static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r,
+		     int epoch)
 {
 	if (tr->comm->rank != 0)
 		return;
 	printf("%s | epoch %d step %lld | loss %.4f | ppl %.2f | %lld tokens\n", split,
-	       tr->epoch, (long long)tr->step, r->loss, r->ppl, (long long)r->tokens);
+	       epoch, (long long)tr->step, r->loss, r->ppl, (long long)r->tokens);
 	fprintf(tr->metrics,
 		"{\"split\":\"%s\",\"step\":%lld,\"epoch\":%d,\"loss\":%.6f,\"ppl\":%.4f,"
 		"\"tokens\":%lld}\n",
-		split, (long long)tr->step, tr->epoch, r->loss, r->ppl, (long long)r->tokens);
+		split, (long long)tr->step, epoch, r->loss, r->ppl, (long long)r->tokens);
 	fflush(tr->metrics);
 	fflush(stdout);
 }
 
+/* What train_step tells the loop. */
+enum { STEP_OK, STEP_STOP, STEP_ROLLBACK, STEP_PREEMPT };
+
+/* The faults a test asked this rank to suffer at this step (fault.h). */
+static void inject(trainer_t *tr, double *loss)
+{
+	int r = tr->comm->rank;
+	long long s = tr->step + 1;
+
+	if (fault_at("kill", r, s))
+		raise(SIGKILL);
+	if (fault_at("segv", r, s)) {
+		volatile int *wild = NULL;
+
+		*wild = 0;
+	}
+	if (fault_at("stall", r, s))
+		raise(SIGSTOP);
+	if (fault_at("nan", r, s))
+		*loss = NAN;
+	if (fault_at("nan-grad", r, s))
+		tr->model.grads[0] = NAN;
+	if (fault_at("spike", r, s))
+		*loss *= 50.0;
+}
+
+/* Mean and deviation of the recent per-token losses; 1 when x is a spike. */
+static int is_spike(const trainer_t *tr, double x)
+{
+	double mean = 0.0, var = 0.0;
+	int n = tr->hist_n;
+
+	if (!strcmp(tr->cfg.on_spike, "off") || n < tr->cfg.spike_window / 2 || n < 2)
+		return 0;
+	for (int i = 0; i < n; i++)
+		mean += tr->hist[i];
+	mean /= n;
+	for (int i = 0; i < n; i++)
+		var += (tr->hist[i] - mean) * (tr->hist[i] - mean);
+	var /= n - 1;
+	return x > mean + tr->cfg.spike_sigma * sqrt(var);
+}
+
+static void remember(trainer_t *tr, double x)
+{
+	tr->hist[tr->hist_pos] = x;
+	tr->hist_pos = (tr->hist_pos + 1) % tr->cfg.spike_window;
+	if (tr->hist_n < tr->cfg.spike_window)
+		tr->hist_n++;
+}
+
+/* A bad step: the policy decides.  The inputs are the same on every rank,
+ * so every rank decides alike. */
+static int anomaly(trainer_t *tr, const char *what, const char *policy,
+		   double loss, double gnorm, err_t *e)
+{
+	err_set(e, "step %lld: %s (loss %g, gradient norm %g)", (long long)tr->step,
+		what, loss, gnorm);
+	if (!strcmp(policy, "skip")) {
+		tr->skipped++;
+		if (tr->comm->rank == 0) {
+			fprintf(stderr, "engram train: %s: step skipped\n", e->msg);
+			fprintf(tr->metrics, "{\"event\":\"skip\",\"step\":%lld,\"reason\":\"%s\"}\n",
+				(long long)tr->step, what);
+		}
+		return STEP_OK;
+	}
+	if (!strcmp(policy, "rollback"))
+		return STEP_ROLLBACK;
+	err_prefix(e, "stopped before the update (--on-nan / --on-spike choose skip or rollback)");
+	return STEP_STOP;
+}
+
 /*
  * One optimizer step on window w: forward/backward of every micro-batch,
- * gradient average over ranks, clipping, update.  Returns -1 for a failure
- * of this rank, 1 to stop every rank (the loss and gradient norm are the
- * same on all ranks, so they all decide alike), 0 to go on.
+ * gradient average over ranks, checks, clipping, update.  Returns -1 for a
+ * failure of this rank, else a STEP_* decision that every rank shares (the
+ * loss, the gradient norm and the stop requests are reduced over ranks).
  */
 static int train_step(trainer_t *tr, int64_t w, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
 	model_t *m = &tr->model;
-	int T = c->bptt, P = tr->comm->size;
+	int T = c->bptt, P = tr->comm->size, rc = STEP_OK;
 	/* grads of the mean loss per token of the global batch, 1 / (T * B * P),
 	 * or per sequence (summed over the window's steps), 1 / (B * P) */
 	float scale = 1.0f / ((float)c->batch * (float)P);
-	double t0, loss = 0.0, gnorm, lr;
+	double t0, red[2] = { 0.0, 0.0 }, gnorm, lr, per_tok;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 
 	if (!strcmp(c->loss_avg, "tokens"))
 		scale /= (float)T;
+	watchdog_step(&tr->comm->wd, tr->step + 1);
+	signals_step(tr->step + 1);
 	t0 = now();
 	if (ds_read_window(&tr->ds, &tr->lay, w, tr->tok, e))
 		return -1;
@@ -310,41 +390,44 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		 * finishes gradients */
 		int last = k == c->accum - 1;
 
-		loss += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
+		red[0] += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
+		if (last)
+			inject(tr, &red[0]);
 		model_backward(m, tr->work, last ? ar_ready : NULL, &tr->ar);
 	}
 	if (ar_finish(&tr->ar, e))
 		return -1;
+	/* the loss sum and "a rank was asked to stop" travel together */
+	red[1] = signals_stop_requested() ? 1.0 : 0.0;
 	t0 = now();
-	if (comm_allreduce_sum_f64(tr->comm, &loss, 1, e))
+	if (comm_allreduce_sum_f64(tr->comm, red, 2, e))
 		return -1;
 	/* exposed communication: MPI calls inside backward, the final wait,
 	 * the loss sum */
 	tr->lw.t_comm += tr->ar.t_comm + (now() - t0);
 
-	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch);
+	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch) * tr->lr_scale;
 	gnorm = grad_clip(m->grads, m->n, c->clip);
 	tr->step++;
 	tr->tokens += (int64_t)T * c->batch * P;
 	tr->last_gnorm = gnorm;
-	if (!isfinite(loss) || !isfinite(gnorm)) {
-		if (!strcmp(c->on_nan, "stop")) {
-			err_set(e, "step %lld: the %s is not finite (loss %g, gradient norm %g); "
-				"stopped before the update (--on-nan skip skips such steps)",
-				(long long)tr->step, isfinite(loss) ? "gradient" : "loss", loss, gnorm);
-			return 1;
-		}
-		tr->skipped++;
-		if (tr->comm->rank == 0)
-			fprintf(stderr, "engram train: step %lld skipped: loss %g, gradient norm %g\n",
-				(long long)tr->step, loss, gnorm);
-		return 0;
+	per_tok = red[0] / ((double)T * c->batch * P);
+	if (!isfinite(red[0]) || !isfinite(gnorm))
+		rc = anomaly(tr, isfinite(red[0]) ? "the gradient is not finite"
+						  : "the loss is not finite",
+			     c->on_nan, red[0], gnorm, e);
+	else if (is_spike(tr, per_tok))
+		rc = anomaly(tr, "the loss spiked", c->on_spike, per_tok, gnorm, e);
+	else {
+		remember(tr, per_tok);
+		optim_step(&tr->opt, m->params, m->grads, (float)lr);
+		tr->lw.loss_sum += red[0];
+		tr->lw.tok_sum += (double)T * c->batch * P;
+		tr->lw.steps++;
 	}
-	optim_step(&tr->opt, m->params, m->grads, (float)lr);
-	tr->lw.loss_sum += loss;
-	tr->lw.tok_sum += (double)T * c->batch * P;
-	tr->lw.steps++;
-	return 0;
+	if (rc == STEP_OK && red[1] > 0)
+		rc = STEP_PREEMPT;
+	return rc;
 }
 
 static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
@@ -365,16 +448,39 @@ static int save(trainer_t *tr, err_t *e)
 	return rc ? 1 : 0;
 }
 
+/* The data set under a running job: a new file in its place is harmless
+ * (the open handle reads the old one) and said once; a file modified in
+ * place is not, and stops every rank. */
+static int check_data(trainer_t *tr, err_t *e)
+{
+	int64_t changed = ds_changed(&tr->ds);
+
+	if (comm_allreduce_max_i64(tr->comm, &changed, 1, e))
+		die(tr, e);
+	if (changed == 2) {
+		err_set(e, "%s was modified in place during the run; stopping (resume "
+			"checks its tokens against the checkpoint)", tr->cfg.data);
+		return 1;
+	}
+	if (changed == 1 && !tr->data_warned && tr->comm->rank == 0)
+		fprintf(stderr, "engram train: warning: %s was replaced during the run; this run "
+			"goes on reading the file it opened\n", tr->cfg.data);
+	tr->data_warned |= changed == 1;
+	return 0;
+}
+
 /* The end of a whole epoch: validation, schedule, checkpoint. */
 static int end_epoch(trainer_t *tr, err_t *e)
 {
 	eval_result_t r;
 	int rc;
 
-	log_step(tr, tr->sched.lr, 1);
+	log_step(tr, tr->sched.lr * tr->lr_scale, 1);
 	/* replicas must still agree: a cheap guard against silent divergence */
 	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
 			    "the parameters", e))
+		return 1;
+	if (check_data(tr, e))
 		return 1;
 	rc = eval_split(tr, SPLIT_VALID, &r, e);
 	if (rc < 0)
@@ -382,7 +488,7 @@ static int end_epoch(trainer_t *tr, err_t *e)
 	if (rc == 0) {
 		tr->val_loss = r.loss;
 		sched_epoch_end(&tr->sched, tr->epoch, r.loss);
-		log_eval(tr, "valid", &r);
+		log_eval(tr, "valid", &r, tr->epoch);
 	}
 	/* the checkpoint points at the start of the next epoch */
 	tr->epoch++;
@@ -392,27 +498,88 @@ static int end_epoch(trainer_t *tr, err_t *e)
 	return save(tr, e);
 }
 
-/* The loop from the current (epoch, window): 0, or 1 to stop (e set). */
+/* Back to the last checkpoint with a lower lr; 0, or 1 to stop (e set). */
+static int rollback(trainer_t *tr, err_t *e)
+{
+	double scale = tr->lr_scale * tr->cfg.rollback_lr;
+	int64_t rollbacks = tr->rollbacks + 1, from = tr->step;
+	char why[ERR_MSG_MAX];
+	int rc;
+
+	snprintf(why, sizeof(why), "%s", e->msg);
+	if (!tr->last_ckpt_path[0]) {
+		err_set(e, "%s; no checkpoint yet to roll back to", why);
+		return 1;
+	}
+	if (rollbacks > tr->cfg.max_rollbacks) {
+		err_set(e, "%s; already rolled back %lld times (--max-rollbacks)", why,
+			(long long)tr->rollbacks);
+		return 1;
+	}
+	if (tr->metrics) {
+		fclose(tr->metrics);
+		tr->metrics = NULL;
+	}
+	rc = checkpoint_resume(tr, tr->last_ckpt_path, e);
+	if (rc < 0)
+		die(tr, e);
+	if (rc || open_metrics(tr, e))
+		return 1;
+	tr->lr_scale = scale;
+	tr->rollbacks = rollbacks;
+	tr->hist_n = tr->hist_pos = 0;
+	if (tr->comm->rank == 0) {
+		fprintf(stderr, "engram train: %s: rolled back to step %lld, lr x %g\n", why,
+			(long long)tr->step, scale);
+		fprintf(tr->metrics, "{\"event\":\"rollback\",\"step\":%lld,\"to_step\":%lld,"
+			"\"lr_scale\":%g}\n", (long long)from, (long long)tr->step, scale);
+		fflush(tr->metrics);
+	}
+	return 0;
+}
+
+/*
+ * The loop from the current (epoch, window): 0 when done, 1 to stop (e
+ * set), TRAIN_EXIT_PREEMPTED after a stop request and its checkpoint.
+ */
 static int train_loop(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
 	int rc;
 
 	while (tr->epoch <= c->epochs && tr->step < tr->total_steps) {
+		int rolled = 0;
+
 		if (tr->window == 0)
 			for (int k = 0; k < c->accum; k++)
 				model_state_zero(&tr->state[k]);
-		while (tr->window < tr->lay.windows && tr->step < tr->total_steps) {
+		while (!rolled && tr->window < tr->lay.windows && tr->step < tr->total_steps) {
 			rc = train_step(tr, tr->window, e);
 			if (rc < 0)
 				die(tr, e);
-			if (rc)
+			if (rc == STEP_STOP)
 				return 1;
+			if (rc == STEP_ROLLBACK) {
+				if (rollback(tr, e))
+					return 1;
+				rolled = 1;
+				continue;
+			}
 			tr->window++;
-			log_step(tr, tr->sched.lr, 0);
+			log_step(tr, tr->sched.lr * tr->lr_scale, 0);
+			if (rc == STEP_PREEMPT) {
+				if (tr->last_ckpt_step != tr->step && save(tr, e))
+					return 1;
+				err_set(e, "stopped on a signal (SIGTERM, SIGUSR1 or SIGINT) after step %lld; "
+					"%s holds the run: continue it with --resume auto",
+					(long long)tr->step, tr->last_ckpt_path);
+				return TRAIN_EXIT_PREEMPTED;
+			}
 			if (c->ckpt_every && tr->step % c->ckpt_every == 0 && save(tr, e))
 				return 1;
 		}
+		if (rolled)
+			continue;
 		if (tr->window < tr->lay.windows)
 			break;	/* --steps ended it mid-epoch */
 		if (end_epoch(tr, e))
@@ -432,19 +599,19 @@ static int finish(trainer_t *tr, err_t *e)
 	 * run resumed from it continue exactly as if it had not stopped */
 	if (tr->last_ckpt_step != tr->step && save(tr, e))
 		return 1;
-	log_step(tr, tr->sched.lr, 1);
+	log_step(tr, tr->sched.lr * tr->lr_scale, 1);
 	if (mid) {
 		rc = eval_split(tr, SPLIT_VALID, &r, e);
 		if (rc < 0)
 			die(tr, e);
 		if (rc == 0)
-			log_eval(tr, "valid", &r);
+			log_eval(tr, "valid", &r, tr->epoch);
 	}
 	rc = eval_split(tr, SPLIT_TEST, &r, e);
 	if (rc < 0)
 		die(tr, e);
 	if (rc == 0)
-		log_eval(tr, "test", &r);
+		log_eval(tr, "test", &r, mid ? tr->epoch : tr->epoch - 1);
 	return 0;
 }
 
@@ -514,7 +681,9 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 		return 2;
 	}
 	openblas_set_num_threads(tr->threads);
-	if (setup_model(tr, &e) || setup_output(tr, &e))
+	signals_install(c->rank);
+	if (comm_set_timeout(c, cfg->comm_timeout, &e) || setup_model(tr, &e) ||
+	    setup_output(tr, &e))
 		die(tr, &e);
 	rc = start(tr, &e);
 	if (rc < 0)
@@ -535,5 +704,5 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	}
 	trainer_free(tr);
 	free(tr);
-	return rc ? 1 : 0;
+	return rc == TRAIN_EXIT_PREEMPTED ? rc : rc ? 1 : 0;
 }

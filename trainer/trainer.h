@@ -19,6 +19,7 @@
 #include "trainer/sched.h"
 
 #define TRAIN_MAX_ACCUM 64
+#define TRAIN_MAX_HIST 100000
 
 /* The log window: what the next log line averages. */
 typedef struct {
@@ -57,7 +58,14 @@ typedef struct {
 	double t_start, t_log;
 	/* checkpoints */
 	int64_t last_ckpt_step;
+	char last_ckpt_path[4600];
 	double ckpt_seconds;
+	/* faults: lr multiplier after rollbacks, loss history for spikes */
+	double lr_scale;
+	int64_t rollbacks;
+	double hist[TRAIN_MAX_HIST];
+	int hist_n, hist_pos;
+	int data_warned;
 } trainer_t;
 
 /*

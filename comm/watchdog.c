@@ -1,0 +1,136 @@
+/* watchdog.c - the collective deadline thread. */
+#include "comm/watchdog.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REAP_AFTER 10	/* seconds mpirun gets to end the job by itself */
+
+/* 1 when pid is an Open MPI launcher or daemon (by /proc/pid/comm). */
+static int is_launcher(pid_t pid)
+{
+	static const char *const names[] = { "mpirun", "mpiexec", "orterun", "orted",
+					     "prterun", "prted" };
+	char path[64], comm[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(comm, names[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * When this rank's host is cut off, mpirun (or its daemon) cannot learn
+ * that the rank ended and waits forever.  A child outlives this process
+ * and, if the launcher is still there REAP_AFTER seconds later, kills it:
+ * the job ends on every host that can still be reached.  The child only
+ * makes async-signal-safe calls.
+ */
+static void reap_launcher_later(void)
+{
+	pid_t parent = getppid();
+
+	if (!is_launcher(parent) || fork() != 0)
+		return;
+	setsid();
+	sleep(REAP_AFTER);
+	if (is_launcher(parent))
+		kill(parent, SIGKILL);
+	_exit(0);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void *run(void *arg)
+{
+	watchdog_t *w = arg;
+	struct timespec half = { 0, 500000000L };
+
+	while (!atomic_load(&w->quit)) {
+		double d = atomic_load(&w->deadline);
+
+		if (d > 0 && now() > d) {
+			char msg[512];
+			int n = snprintf(msg, sizeof(msg),
+					 "engram: rank %d, step %lld: %s did not complete within %g s "
+					 "(--comm-timeout): a rank stalled, died or lost its network; "
+					 "ending the job\n",
+					 w->rank, atomic_load(&w->step), atomic_load(&w->what),
+					 w->timeout);
+
+			/* Not exit(): the main thread is inside MPI; no atexit
+			 * handler, no MPI_Finalize may run now. */
+			if (write(2, msg, (size_t)(n > 0 ? n : 0)) < 0)
+				(void)0;
+			reap_launcher_later();
+			_exit(WATCHDOG_EXIT);
+		}
+		nanosleep(&half, NULL);
+	}
+	return NULL;
+}
+
+int watchdog_start(watchdog_t *w, int rank, double timeout)
+{
+	memset(w, 0, sizeof(*w));
+	w->rank = rank;
+	w->timeout = timeout;
+	atomic_store(&w->what, "a collective");
+	if (timeout <= 0)
+		return 0;
+	if (pthread_create(&w->thread, NULL, run, w))
+		return -1;
+	w->running = 1;
+	return 0;
+}
+
+void watchdog_stop(watchdog_t *w)
+{
+	if (!w->running)
+		return;
+	atomic_store(&w->quit, 1);
+	pthread_join(w->thread, NULL);
+	w->running = 0;
+}
+
+void watchdog_arm(watchdog_t *w, const char *what)
+{
+	if (!w || !w->running)
+		return;
+	atomic_store(&w->what, what);
+	atomic_store(&w->deadline, now() + w->timeout);
+}
+
+void watchdog_disarm(watchdog_t *w)
+{
+	if (w && w->running)
+		atomic_store(&w->deadline, 0.0);
+}
+
+void watchdog_step(watchdog_t *w, long long step)
+{
+	if (w)
+		atomic_store(&w->step, step);
+}

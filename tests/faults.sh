@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# faults.sh ENGRAM MPIEXEC - the fault suite: for each fault a small job of
+# 2-3 ranks is hit at a random step; the test checks that the job ended
+# within its bound with the right message and exit status, restarts it
+# from its last checkpoint, and checks that the result equals an
+# uninterrupted run where the semantics promise it.  Ends with a table:
+# fault, injected how, bound, result, work lost (steps done twice).
+# FAULTS_SEED=N repeats a run's random choices.
+set -u
+engram=$(readlink -f "$1")
+mpiexec=$2
+here=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d)
+trap 'pkill -9 -f "run-dir $dir" 2>/dev/null; rm -rf "$dir"' EXIT
+RANDOM=${FAULTS_SEED:-$$}
+echo "faults: FAULTS_SEED=$RANDOM"
+pass=0 fail=0 table=()
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+row() { table+=("$(printf '| %s | %s | %s | %s | %s |' "$@")"); }
+
+awk 'BEGIN { x = 5; for (i = 0; i < 30000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
+	printf "%c", 97 + int(x / 65536) % 16; if (i % 50 == 49) printf "\n" } }' > "$dir/t.txt"
+"$engram" prepare --quiet --tokenizer char -o "$dir/t.h5" "$dir/t.txt"
+
+# 27000 train tokens, 2 ranks x batch 2 x bptt 10: 674 windows per epoch
+flags=(--data "$dir/t.h5" --layers 1 --hidden 32 --embed 8 --bptt 10 --batch 2 --epochs 1
+	--steps 300 --optimizer adam --lr 0.003 --dropout 0.2 --seed 11 --threads 1
+	--ckpt-every 20 --keep 50 --log-every 20 --quiet --comm-timeout 5)
+job() { # NP RUNDIR [FLAGS...] - one run, output to RUNDIR.log; exit status, seconds in $secs
+	local np=$1 run=$2 t0
+	shift 2
+	t0=$(date +%s.%N)
+	timeout 120 "$mpiexec" -n "$np" "$engram" train "${flags[@]}" --run-dir "$run" "$@" \
+		> "$run.log" 2>&1
+	local rc=$?
+	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	return $rc
+}
+newest() { "$engram" ckpt info --json "$1" 2>/dev/null | grep -o '"step":[0-9]*' | head -1 | cut -d: -f2; }
+equal() { # RUN: final weights and optimizer equal the straight run's
+	"$engram" ckpt diff "$dir/straight" "$1" > "$1.diff" 2>&1
+}
+lost() { # RUN STEP_AT_DEATH: steps done twice = death step - resumed step
+	local from
+	from=$(grep -o 'resumed from .*step [0-9]*' "$1.log" | grep -o '[0-9]*$' | head -1)
+	echo $(( $2 - ${from:-0} ))
+}
+rank_pid() { # RUNDIR RANK: the pid of that rank (ranks are started in order)
+	pgrep -f "^$engram train .*--run-dir $1( |$)" | sort -n | sed -n "$(( $2 + 1 ))p"
+}
+
+job 2 "$dir/straight" || bad "the uninterrupted run failed: $(tail -3 "$dir/straight.log")"
+
+# 1. a rank killed with SIGKILL from outside, at a random moment
+run="$dir/kill"
+job 2 "$run" &
+jp=$!
+# once training runs (the first checkpoint is there), at a random moment
+until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.05; done
+sleep "0.$((RANDOM % 5))"
+kill -9 "$(rank_pid "$run" 1)" 2>/dev/null
+t0=$(date +%s.%N)
+wait $jp
+rc=$?
+secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+died=$(grep -o 'during step [0-9]*' "$run.log" | head -1 | grep -o '[0-9]*$')
+[ "$rc" -ne 0 ] && grep -q 'rank 1 .*exited on signal 9' "$run.log" && [ -n "$died" ] &&
+	awk -v s="$secs" 'BEGIN { exit !(s < 30) }' && ok ||
+	bad "killed rank: exit $rc after $secs s: $(grep -m3 -E 'engram|noticed' "$run.log")"
+job 2 "$run" --resume auto && equal "$run" && ok || bad "killed rank: restart differs: $(tail -2 "$run.diff")"
+row "a rank killed (SIGKILL)" "kill -9 of rank 1 at a random moment" "≤ 30 s" "ended in $secs s (exit $rc, rank 1 and step ${died:-?} named), resumed, equal" "$(lost "$run" "${died:-0}") steps"
+
+# 2. a rank that crashes (segmentation fault) at a random step
+s=$((RANDOM % 200 + 30))
+run="$dir/segv"
+ENGRAM_FAULT=segv:1@$s job 2 "$run"
+rc=$?
+[ "$rc" -ne 0 ] && grep -q 'rank 1 .*exited on signal 11' "$run.log" && ok ||
+	bad "segv: exit $rc: $(grep -m2 -E 'engram|noticed' "$run.log")"
+t=$secs
+job 2 "$run" --resume auto && equal "$run" && ok || bad "segv: restart differs"
+row "a rank crashes (SIGSEGV)" "ENGRAM_FAULT=segv:1@$s" "≤ 30 s" "ended in $t s (exit $rc), resumed, equal" "$(lost "$run" "$s") steps"
+
+# 3. a rank that stalls (SIGSTOP): the collective watchdog
+s=$((RANDOM % 200 + 30))
+run="$dir/stall"
+ENGRAM_FAULT=stall:1@$s job 2 "$run"
+rc=$?
+pkill -9 -f "run-dir $run" 2>/dev/null
+[ "$rc" -eq 76 ] && grep -q "step $s: MPI_.* did not complete within 5 s" "$run.log" &&
+	awk -v s="$secs" 'BEGIN { exit !(s < 20) }' && ok ||
+	bad "stall: exit $rc after $secs s: $(grep -m2 engram "$run.log")"
+t=$secs
+job 2 "$run" --resume auto && equal "$run" && ok || bad "stall: restart differs"
+row "a rank stalls (SIGSTOP)" "ENGRAM_FAULT=stall:1@$s, --comm-timeout 5" "timeout + 1 s" "ended in $t s (exit 76, step and collective named), resumed, equal" "$(lost "$run" "$s") steps"
+
+# 4. preemption: SIGTERM to the launcher -> SIGUSR1 to the ranks -> checkpoint, exit 75
+run="$dir/preempt"
+"$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
+	--steps 3000 --epochs 10 > "$run.log" 2>&1 &
+jp=$!
+sleep "1.$((RANDOM % 9))"
+kill -TERM $jp
+wait $jp
+rc=$?
+at=$(newest "$run")
+[ "$rc" -eq 75 ] && grep -q 'continue it with --resume auto' "$run.log" && ok ||
+	bad "preemption: exit $rc: $(grep -m3 engram "$run.log")"
+"$mpiexec" -n 2 "$engram" train "${flags[@]}" --run-dir "$run" --steps 3000 --epochs 10 \
+	--resume auto > "$run.2.log" 2>&1 && grep -q "resumed from .*step $at" "$run.2.log" && ok ||
+	bad "preemption: no resume at step $at"
+row "preemption (SIGTERM)" "SIGTERM to scripts/run-local.sh at a random moment" "one step + a checkpoint" "checkpoint at step $at, exit 75, resumed there" "0 steps"
+# a second SIGTERM ends at once
+run="$dir/twice"
+job 2 "$run" --steps 100000 --epochs 1000 &
+jp=$!
+sleep 1.5
+p=$(rank_pid "$run" 0)
+kill -STOP "$(rank_pid "$run" 1)"	# rank 0 cannot finish its step now
+kill -TERM "$p"; sleep 0.3; kill -TERM "$p"
+wait $jp
+rc=$?
+pkill -9 -f "run-dir $run" 2>/dev/null
+grep -q 'second stop signal, exiting at once' "$run.log" && [ "$rc" -ne 0 ] && ok ||
+	bad "second SIGTERM: exit $rc: $(grep -m3 engram "$run.log")"
+row "a second SIGTERM" "two SIGTERMs to rank 0 stuck in a collective" "at once" "exited at once (exit $rc)" "since the last checkpoint"
+
+# 5. the resilient launcher: restarts after a kill, gives up on a repeated death
+run="$dir/resilient"
+ENGRAM="$engram" "$here/scripts/run-resilient.sh" -n 2 --backoff 1 -- train "${flags[@]}" \
+	--run-dir "$run" > "$run.log" 2>&1 &
+jp=$!
+until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.05; done
+sleep "0.$((RANDOM % 5))"
+kill -9 "$(rank_pid "$run" 1)" 2>/dev/null
+wait $jp
+rc=$?
+[ "$rc" -eq 0 ] && grep -q 'restarting from the last good checkpoint' "$run.log" && equal "$run" &&
+	ok || bad "run-resilient after a kill: exit $rc: $(grep run-resilient "$run.log" | tail -2)"
+row "a rank killed under run-resilient.sh" "kill -9 of rank 1" "restart after 1 s back-off" "restarted, finished, equal to the uninterrupted run" "since the last checkpoint"
+s=$((RANDOM % 100 + 50))
+run="$dir/repeat"
+ENGRAM_FAULT=kill:1@$s ENGRAM="$engram" "$here/scripts/run-resilient.sh" -n 2 --backoff 1 -- \
+	train "${flags[@]}" --run-dir "$run" > "$run.log" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -q 'died twice at the same step' "$run.log" && ok ||
+	bad "repeated death: exit $rc: $(grep run-resilient "$run.log" | tail -2)"
+row "a run that dies at the same step every time" "ENGRAM_FAULT=kill:1@$s under run-resilient.sh" "two tries" "gave up after the second, with the reason" "-"
+
+# 6. non-finite loss and loss spikes: stop, skip, roll back
+s=$((RANDOM % 100 + 50))
+job 2 "$dir/nan-stop" --steps 300 --on-nan stop
+rc=$?
+ENGRAM_FAULT=nan:1@$s job 2 "$dir/nan-stop2"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "step $s: the loss is not finite" "$dir/nan-stop2.log" && ok ||
+	bad "nan stop: exit $rc: $(grep -m2 engram "$dir/nan-stop2.log")"
+row "NaN loss, --on-nan stop" "ENGRAM_FAULT=nan:1@$s" "that step" "stopped before the update, step named (exit 1)" "-"
+ENGRAM_FAULT=nan-grad:0@$s job 2 "$dir/nan-skip" --on-nan skip
+rc=$?
+[ "$rc" -eq 0 ] && grep -q "\"event\":\"skip\",\"step\":$s" "$dir/nan-skip/metrics.jsonl" && ok ||
+	bad "nan skip: exit $rc"
+row "NaN gradient, --on-nan skip" "ENGRAM_FAULT=nan-grad:0@$s" "that step" "step skipped and logged, run finished" "1 step"
+ENGRAM_FAULT=spike:1@$s job 2 "$dir/spike" --on-spike rollback --spike-sigma 6 --spike-window 40
+rc=$?
+back=$(grep -o '"to_step":[0-9]*' "$dir/spike/metrics.jsonl" | cut -d: -f2)
+[ "$rc" -eq 0 ] && grep -q "\"event\":\"rollback\",\"step\":$s" "$dir/spike/metrics.jsonl" &&
+	grep -q 'lr x 0.5' "$dir/spike.log" && ok || bad "spike rollback: exit $rc: $(grep -m2 engram "$dir/spike.log")"
+row "loss spike, --on-spike rollback" "ENGRAM_FAULT=spike:1@$s (loss x 50)" "that step" "rolled back to step ${back:-?}, lr x 0.5, finished" "$(( s - ${back:-0} )) steps"
+
+# 7. a full disk while writing a checkpoint
+if unshare -m true 2>/dev/null; then
+	run="$dir/full/run"
+	mkdir -p "$dir/full"
+	unshare -m sh -c "mount -t tmpfs -o size=300k tmpfs '$dir/full' && mkdir -p '$run' &&
+		'$mpiexec' -n 2 '$engram' train $(printf "'%s' " "${flags[@]}") --run-dir '$run' --hidden 64 --keep 50 > '$run.log' 2>&1;
+		echo \$? > '$dir/full.rc'; cp '$run.log' '$dir/full.log'; cp -r '$run' '$dir/full-copy'"
+	rc=$(cat "$dir/full.rc")
+	good=1
+	for f in "$dir"/full-copy/ckpt-s*.h5; do "$engram" ckpt verify "$f" > /dev/null 2>&1 || good=0; done
+	[ "$rc" -eq 1 ] && grep -qE 'not written: .*(disk full|No space)' "$dir/full.log" && [ "$good" -eq 1 ] &&
+		ls "$dir"/full-copy/ckpt-s*.h5 > /dev/null 2>&1 && ok ||
+		bad "full disk: exit $rc, previous complete: $good: $(grep -m2 engram "$dir/full.log")"
+	row "disk full while writing a checkpoint" "run dir on a 300 KiB tmpfs" "that checkpoint" "error reported, job stopped (exit $rc), earlier checkpoints verify" "since the last checkpoint"
+else
+	echo "SKIP: full disk (cannot make a mount namespace here)"
+fi
+
+# 8. the data set changed under the running job
+run="$dir/data"
+cp "$dir/t.h5" "$dir/d.h5"
+job 2 "$run" --data "$dir/d.h5" --steps 2000 --epochs 3 &
+jp=$!
+sleep 1
+touch "$dir/d.h5"
+wait $jp
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'd.h5 was modified in place during the run; stopping' "$run.log" && ok ||
+	bad "data modified: exit $rc: $(grep -m2 engram "$run.log")"
+row "data set modified under the job" "touch of the data file mid-run" "the epoch's end" "stopped with a message (exit 1)" "the epoch"
+
+echo
+echo "| fault | injected how | bound | result | work lost |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${table[@]}"
+echo "faults: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
