@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# scaling-model.sh - the alpha-beta model of comm/SCALING.md: predicted
+# data-parallel efficiency of each preset at 8, 64 and 512 ranks on 25 and
+# 100 Gb/s networks, and the per-rank batch that keeps it at 90% or more.
+# Inputs (edit or override by environment): the measured time of one
+# training step per preset at its default batch, one rank x 1 thread
+# (tests/bench/bench_model on this machine), ALPHA (seconds per message,
+# default 10e-6), LINK_EFF (share of line rate reached, default 0.9),
+# HIDE (share of the step during which bucketed allreduces can overlap
+# backward, default 0.4), BUCKET_MB (default 4: each bucket pays the
+# latency term once).
+set -euo pipefail
+awk -v alpha="${ALPHA:-10e-6}" -v eff="${LINK_EFF:-0.9}" -v hide="${HIDE:-0.4}" \
+	-v bucket="$(( ${BUCKET_MB:-4} * 1048576 ))" 'BEGIN {
+	# name, params, embedding params (the last bucket), batch, step seconds
+	n = split("keras-seed zaremba-small zaremba-medium char-rnn large", name, " ")
+	split("193000 4651600 19775200 3425345 37300000", np, " ")
+	split("64000 2000000 6500000 8320 10240000", nemb, " ")
+	split("32 20 20 50 64", batch, " ")
+	split("0.0114 0.093 0.661 0.724 4.07", step, " ")
+	split("8 64 512", ranks, " ")
+	split("25 100", gbps, " ")
+	printf "%-15s %5s %5s %10s %10s %10s %8s %8s %12s\n", "preset", "ranks", "Gb/s",
+		"step ms", "allred ms", "exposed", "eff", "no-ovl", "B for 90%"
+	for (i = 1; i <= n; i++)
+		for (j = 1; j <= 3; j++)
+			for (k = 1; k <= 2; k++) {
+				P = ranks[j]; beta = gbps[k] * 1e9 / 8 * eff
+				S = np[i] * 4; Se = nemb[i] * 4
+				t = step[i]
+				ar = allreduce(P, S, beta); are = allreduce(P, Se, beta)
+				# overlap hides up to hide*t, but never the last bucket
+				x = ar - hide * t; if (x < are) x = are; if (x < 0) x = 0
+				e = t / (t + x); e0 = t / (t + ar)
+				# compute grows with the batch, communication does not
+				b = batch[i] * (x * 9 / t); if (b < batch[i]) b = batch[i]
+				printf "%-15s %5d %5d %10.1f %10.1f %10.1f %7.1f%% %7.1f%% %12d\n", name[i], P,
+					gbps[k], 1000 * t, 1000 * ar, 1000 * x, 100 * e, 100 * e0, int(b + 0.999)
+			}
+}
+# the better of ring and Rabenseifner (recursive halving and doubling):
+# the same 2 (P-1)/P * S / beta bandwidth term, latency 2 (P-1) alpha or
+# 2 log2(P) alpha
+function allreduce(P, S, beta,   bw, ring, rab, nb) {
+	nb = int((S + bucket - 1) / bucket)
+	bw = 2 * (P - 1) / P * S / beta
+	ring = nb * 2 * (P - 1) * alpha + bw
+	rab = nb * 2 * log(P) / log(2) * alpha + bw
+	return ring < rab ? ring : rab
+}'
