@@ -1,0 +1,183 @@
+/*
+ * test_ckpt.c - the checkpoint reader against bad files: a missing tensor,
+ * a wrong shape, a future format version, an HDF5 file that is not a
+ * checkpoint, a header forging a huge model, a tensor whose storage cannot
+ * hold its declared size, a non-finite value.  Each must fail with one
+ * message naming the file and the problem, without crashing or allocating
+ * what the file does not hold (the sanitizer build runs this too).  And the
+ * round trip of a good file.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "io/ckpt.h"
+#include "io/h5.h"
+#include "tests/check.h"
+#include "trainer/weights.h"
+
+static const char *dir;
+static model_t m;
+
+static const char *tmp(const char *name)
+{
+	static char buf[8][512];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static void meta_of(ckpt_meta_t *meta)
+{
+	memset(meta, 0, sizeof(*meta));
+	weights_meta(&m, meta);
+	snprintf(meta->tokenizer, sizeof(meta->tokenizer), "byte");
+	meta->unk_id = meta->eos_id = -1;
+	meta->val_loss = NAN;
+	snprintf(meta->run_config, sizeof(meta->run_config), "{}");
+}
+
+/* A weights file with every tensor except `skip`, and `grow` rows added
+ * to the tensor of that name. */
+static void write_file(const char *path, const char *skip, const char *grow)
+{
+	ckpt_writer_t w;
+	ckpt_meta_t meta;
+	err_t e;
+
+	meta_of(&meta);
+	if (ckpt_create(&w, path, &e)) {
+		printf("create: %s\n", e.msg);
+		exit(2);
+	}
+	for (int i = 0; i < m.ntensors; i++) {
+		const model_tensor_t *t = &m.tensor[i];
+		int extra = grow && !strcmp(grow, t->name);
+		float *buf = calloc((size_t)(t->rows + extra) * t->cols, sizeof(float));
+		ckpt_tensor_t ct = { t->name, t->rows + extra, t->cols, buf };
+
+		memcpy(buf, m.params + t->off, (size_t)t->rows * t->cols * sizeof(float));
+		if (!(skip && !strcmp(skip, t->name)) && ckpt_put_tensor(&w, "params", &ct, &e))
+			printf("put: %s\n", e.msg);
+		free(buf);
+	}
+	if (ckpt_put_meta(&w, &meta, &e) || ckpt_commit(&w, &e))
+		printf("commit: %s\n", e.msg);
+}
+
+static void set_attr_i64(const char *path, const char *obj, const char *name, int64_t v)
+{
+	hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), o = H5Oopen(f, obj, H5P_DEFAULT);
+	err_t e;
+
+	h5_attr_put_i64(o, name, v, &e);
+	H5Oclose(o);
+	H5Fclose(f);
+}
+
+/* weights_load must fail with a message containing both needles. */
+static void refused(const char *path, const char *needle, const char *what)
+{
+	model_t got;
+	ckpt_meta_t meta;
+	err_t e = { "" };
+	int rc = weights_load(path, &got, &meta, NULL, &e);
+
+	CHECK(rc == -1 && strstr(e.msg, path) && strstr(e.msg, needle), "%s: rc %d, '%s'", what,
+	      rc, e.msg);
+	if (rc == 0)
+		model_free(&got);
+}
+
+int main(void)
+{
+	model_cfg_t cfg = { .vocab = 11, .embed = 6, .hidden = 5, .layers = 2 };
+	model_t got;
+	ckpt_meta_t meta;
+	err_t e;
+	hid_t f;
+
+	h5_quiet();
+	dir = check_tmpdir();
+	if (model_init(&m, &cfg, &e)) {
+		printf("%s\n", e.msg);
+		return 2;
+	}
+	model_init_params(&m, 0.5f, 1.0f, 3);
+
+	/* the round trip of a good file, and the full verify */
+	write_file(tmp("good.h5"), NULL, NULL);
+	CHECK(weights_load(tmp("good.h5"), &got, &meta, NULL, &e) == 0, "%s", e.msg);
+	CHECK(got.n == m.n && !memcmp(got.params, m.params, m.n * sizeof(float)),
+	      "parameters round-trip");
+	CHECK(meta.vocab == 11 && meta.layers == 2 && !strcmp(meta.tokenizer, "byte"), "meta");
+	model_free(&got);
+	ckpt_t c;
+	int count = 0;
+	CHECK(ckpt_open(&c, tmp("good.h5"), &e) == 0 && ckpt_verify_all(&c, &count, &e) == 0 &&
+	      count == m.ntensors, "verify_all: %d datasets, %s", count, e.msg);
+	ckpt_close(&c);
+	CHECK(ckpt_find_latest(dir, (char[4600]){ 0 }, 4600, &e) == 0, "find_latest: %s", e.msg);
+
+	write_file(tmp("missing.h5"), "lstm.0.Wh", NULL);
+	refused(tmp("missing.h5"), "tensor 'params/lstm.0.Wh' is missing", "missing tensor");
+
+	write_file(tmp("shape.h5"), NULL, "emb");
+	refused(tmp("shape.h5"), "expected floats of shape (11, 6)", "wrong shape");
+
+	write_file(tmp("future.h5"), NULL, NULL);
+	set_attr_i64(tmp("future.h5"), "/", "format_version", 99);
+	refused(tmp("future.h5"), "format version 99", "future version");
+
+	f = H5Fcreate(tmp("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	H5Fclose(f);
+	refused(tmp("other.h5"), "not an engram checkpoint", "plain HDF5 file");
+	check_write_file(tmp("text.h5"), "hello\n", 6);
+	refused(tmp("text.h5"), "not an HDF5 file", "not HDF5");
+
+	/* a header that claims a model of 2^31 x 2^20 floats: refused before
+	 * anything that size is allocated (its tensors do not match it) */
+	write_file(tmp("forged.h5"), NULL, NULL);
+	set_attr_i64(tmp("forged.h5"), "/config", "vocab", 0x7fffffff);
+	set_attr_i64(tmp("forged.h5"), "/config", "embed", 1 << 20);
+	set_attr_i64(tmp("forged.h5"), "/config", "hidden", 1 << 20);
+	refused(tmp("forged.h5"), "expected floats of shape (2147483647, 1048576)", "forged header");
+
+	/* a tensor declared 1e6 x 1e3 floats (4 GB) in a file of kilobytes */
+	write_file(tmp("hollow.h5"), NULL, NULL);
+	set_attr_i64(tmp("hollow.h5"), "/config", "vocab", 1000000);
+	set_attr_i64(tmp("hollow.h5"), "/config", "embed", 1000);
+	{
+		hsize_t dims[2] = { 1000000, 1000 }, chunk[2] = { 1000, 1000 };
+		hid_t fh = H5Fopen(tmp("hollow.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+		hid_t s = H5Screate_simple(2, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+
+		H5Ldelete(fh, "params/emb", H5P_DEFAULT);
+		H5Pset_chunk(dcpl, 2, chunk);
+		H5Pset_deflate(dcpl, 4);
+		H5Dclose(H5Dcreate2(fh, "params/emb", H5T_IEEE_F32LE, s, H5P_DEFAULT, dcpl,
+				    H5P_DEFAULT));
+		H5Pclose(dcpl);
+		H5Sclose(s);
+		H5Fclose(fh);
+	}
+	CHECK(ckpt_open(&c, tmp("hollow.h5"), &e) == 0, "%s", e.msg);
+	CHECK(ckpt_check_tensor(&c, "params", "emb", 1000000, 1000, &e) == -1 &&
+	      strstr(e.msg, "implausible"), "hollow tensor: %s", e.msg);
+	ckpt_close(&c);
+	refused(tmp("hollow.h5"), "expected floats of shape (1000000, 5)", "hollow model");
+
+	/* a NaN in a tensor, with a CRC that matches it */
+	float keep = m.params[3];
+	m.params[3] = NAN;
+	write_file(tmp("nan.h5"), NULL, NULL);
+	m.params[3] = keep;
+	refused(tmp("nan.h5"), "non-finite value", "NaN tensor");
+
+	model_free(&m);
+	return check_done("test_ckpt");
+}
