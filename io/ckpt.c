@@ -422,10 +422,16 @@ int ckpt_read_tensor(ckpt_t *c, const char *group, const char *name,
 	return 0;
 }
 
+/* More objects than any checkpoint holds (3 groups of at most 3*64+3
+ * tensors, the training state and the groups themselves). */
+#define VERIFY_MAX_OBJECTS 4096
+
 typedef struct {
 	ckpt_t *c;
 	err_t *e;
 	int count, failed;
+	haddr_t *seen;		/* addresses of the objects visited */
+	size_t nseen;
 } verify_t;
 
 static int verify_one(hid_t d, const char *name, verify_t *v)
@@ -490,6 +496,23 @@ static herr_t visit(hid_t loc, const char *name, const H5O_info_t *info, void *c
 	verify_t *v = ctx;
 	hid_t d;
 
+	/* HDF5 remembers the objects it has visited only when their reference
+	 * count is above 1, so a group that links to itself under a forged
+	 * count of 1 is walked for ever: each object may come once. */
+	for (size_t i = 0; i < v->nseen; i++)
+		if (v->seen[i] == info->addr) {
+			err_set(v->e, "%s: '%s' links back to an object already seen (damaged or forged)",
+				v->c->path, name);
+			v->failed = 1;
+			return 1;
+		}
+	if (v->nseen == VERIFY_MAX_OBJECTS) {
+		err_set(v->e, "%s: more than %d objects (not an engram checkpoint?)",
+			v->c->path, VERIFY_MAX_OBJECTS);
+		v->failed = 1;
+		return 1;
+	}
+	v->seen[v->nseen++] = info->addr;
 	if (info->type != H5O_TYPE_DATASET)
 		return 0;
 	d = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -505,9 +528,15 @@ static herr_t visit(hid_t loc, const char *name, const H5O_info_t *info, void *c
 
 int ckpt_verify_all(ckpt_t *c, int *count, err_t *e)
 {
-	verify_t v = { c, e, 0, 0 };
-	herr_t rc = H5Ovisit(c->file, H5_INDEX_NAME, H5_ITER_NATIVE, visit, &v);
+	verify_t v = { c, e, 0, 0, NULL, 0 };
+	herr_t rc;
 
+	*count = 0;
+	v.seen = err_malloc(VERIFY_MAX_OBJECTS * sizeof(*v.seen), "object list", e);
+	if (!v.seen)
+		return -1;
+	rc = H5Ovisit(c->file, H5_INDEX_NAME, H5_ITER_NATIVE, visit, &v);
+	free(v.seen);
 	*count = v.count;
 	if (v.failed)
 		return -1;
@@ -521,7 +550,7 @@ int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
 		      uint64_t *chunk_size)
 {
 	char full[512];
-	hsize_t off[2];
+	hsize_t off[H5S_MAX_RANK];	/* one per dimension the file declares */
 	haddr_t addr = 0;
 	hsize_t csize = 0;
 	unsigned mask;

@@ -1,14 +1,18 @@
 /*
  * model.c - the LSTM language model's fast path: one GEMM per layer for the
  * input projection of the whole window, one small GEMM per step for the
- * recurrence, fused elementwise kernels for the cell, one GEMM for the
- * output projection and a fused softmax + cross-entropy.
+ * recurrence, fused elementwise kernels for the cell (vectorized exp,
+ * sigmoid, tanh: vmath.h), and the output projection in blocks of rows:
+ * GEMM, fused softmax + cross-entropy + gradient, and that block's part of
+ * backward while its logits are in cache (the T*B x V logits never exist
+ * whole when they are large).
  *
  * Every activation of a window is stored time-major (row t*B + b), so the
  * T*B rows of a layer are one matrix and the weight gradients of a whole
  * window are one GEMM each.
  */
 #include "trainer/model.h"
+#include "trainer/vmath.h"
 
 #include <assert.h>
 #include <math.h>
@@ -38,7 +42,9 @@ struct model_work {
 	/* Only when cfg.dropout > 0: */
 	float *mask[MODEL_MAX_LAYERS + 1];	/* per site, see model.h */
 	float *drop[MODEL_MAX_LAYERS];	/* T*B x H: layer output * mask */
-	float *logits;		/* T*B x V; the softmax gradient after train */
+	int rows;		/* output-layer block: rows of T*B per pass */
+	float *logits;		/* rows x V: one block's logits, then its
+				 * softmax gradient (train) */
 	/* Backward scratch: */
 	float *dgate;		/* T*B x 4H: d loss / d gate preactivations */
 	float *dh;		/* T*B x max(E, H): dh from above, then dX */
@@ -222,6 +228,29 @@ void model_state_free(model_state_t *s)
 
 /* ---- the work area ---- */
 
+/*
+ * The output layer runs in blocks of rows of the T*B rows: GEMM a block's
+ * logits, softmax + loss (+ gradient) in place while they are in cache,
+ * and in training at once dh = dz * W_out and g_out_W += dz^T * h for the
+ * block.  A block's logits stay under BLOCK_BYTES; the blocks of a window
+ * are of equal size (the last one may be shorter), and never fewer than
+ * BLOCK_MIN_ROWS rows (the K of the g_out_W GEMM) unless the window is.
+ */
+#define BLOCK_BYTES (8u << 20)
+#define BLOCK_MIN_ROWS 128
+
+static int block_rows(size_t TB, size_t V)
+{
+	size_t cap = BLOCK_BYTES / (V * sizeof(float)), nblk;
+
+	if (cap < BLOCK_MIN_ROWS)
+		cap = BLOCK_MIN_ROWS;
+	if (TB <= cap)
+		return (int)TB;
+	nblk = (TB + cap - 1) / cap;
+	return (int)((TB + nblk - 1) / nblk);
+}
+
 /* Reserve bytes at *off; a pointer into base, or NULL when only counting. */
 static void *carve(char *base, size_t *off, size_t bytes)
 {
@@ -259,7 +288,8 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 			w->drop[l] = carve(base, &off, TB * H * f);
 		}
 	}
-	w->logits = carve(base, &off, TB * V * f);
+	w->rows = block_rows(TB, V);
+	w->logits = carve(base, &off, (size_t)w->rows * V * f);
 	w->dgate = carve(base, &off, TB * 4 * H * f);
 	w->dh = carve(base, &off, TB * (E > H ? E : H) * f);
 	w->dh_rec = carve(base, &off, (size_t)B * H * f);
@@ -274,9 +304,10 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 {
 	double TB = (double)T * B, H = c->hidden, E = c->embed, L = c->layers;
-	double per_row = 1 + 2 * E + 9 * L * H + c->vocab + 4 * H +
-			 (E > H ? E : H);
-	double floats = TB * per_row + 2 * (L + 1) * B * H;
+	double per_row = 1 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
+	double cap = BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
+	double floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
+			2 * (L + 1) * B * H;
 
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
 	       WORK_ALIGN * (6 * L + 9);	/* one round-up per carve */
@@ -313,7 +344,7 @@ static void human(char *buf, size_t len, double bytes)
 model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e)
 {
 	struct model_work tmp, *w;
-	char total[32], logit[32];
+	char total[32], row[32];
 	double bound;
 	size_t n;
 
@@ -335,9 +366,9 @@ model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e)
 	w = n ? aligned_alloc(WORK_ALIGN, n) : NULL;
 	if (!w) {
 		human(total, sizeof(total), n ? (double)n : bound);
-		human(logit, sizeof(logit), (double)T * B * cfg->vocab * 4);
-		err_set(e, "cannot allocate the window's activations: %s (logits alone T*B*V = %d*%d*%d floats = %s)",
-			total, T, B, cfg->vocab, logit);
+		human(row, sizeof(row), bound / ((double)T * B));
+		err_set(e, "cannot allocate the window's activations: %s (T*B = %d*%d rows of about %s each)",
+			total, T, B, row);
 		return NULL;
 	}
 	memset(&tmp, 0, sizeof(tmp));
@@ -357,7 +388,7 @@ void model_work_free(model_work_t *w)
 
 const float *model_logits(const model_work_t *w)
 {
-	return w->logits;
+	return w->rows == w->T * w->B ? w->logits : NULL;
 }
 
 const float *model_dropout_mask(const model_work_t *w, int site)
@@ -368,11 +399,6 @@ const float *model_dropout_mask(const model_work_t *w, int site)
 }
 
 /* ---- small kernels ---- */
-
-static inline float sigm(float x)
-{
-	return 1.0f / (1.0f + expf(-x));
-}
 
 /* Every one of rows rows of y (rows x n) set to v (n). */
 static void fill_rows(float *y, const float *v, size_t rows, int n)
@@ -411,6 +437,30 @@ static void gemm(int ta, int tb, int M, int N, int K, const float *A,
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
 		    tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f,
 		    A, ta ? M : K, Bm, tb ? K : N, beta, C, N);
+}
+
+/*
+ * The per-step GEMMs of the recurrence have only B rows.  When one is
+ * small (B*4H*H under STEP_SERIAL multiply-adds: keras-seed, zaremba-small)
+ * OpenBLAS's thread hand-off costs more than the second thread brings, so
+ * the step loop runs single-threaded; the whole-window GEMMs around it
+ * keep every thread.  Returns the thread count to restore.
+ */
+#define STEP_SERIAL 8e6
+
+static int step_threads_begin(int B, int H)
+{
+	int nt = openblas_get_num_threads();
+
+	if (nt > 1 && (double)B * 4 * H * H < STEP_SERIAL)
+		openblas_set_num_threads(1);
+	return nt;
+}
+
+static void step_threads_end(int nt)
+{
+	if (nt > 1 && openblas_get_num_threads() != nt)
+		openblas_set_num_threads(nt);
 }
 
 /* ---- forward ---- */
@@ -468,12 +518,32 @@ static void cell_fwd(int B, int H, float *g, const float *cp, float *c,
 		float *gi = g + (size_t)b * 4 * H, *gf = gi + H, *gg = gf + H,
 		      *go = gg + H;
 		size_t r = (size_t)b * H;
+		int j = 0;
 
-		for (int j = 0; j < H; j++) {
-			float i = sigm(gi[j]), f = sigm(gf[j]);
-			float gc = tanhf(gg[j]), o = sigm(go[j]);
-			float ct = f * cp[r + j] + i * gc;
-			float tct = tanhf(ct);
+#ifdef VMATH_AVX2
+		for (; j + 8 <= H; j += 8) {
+			__m256 i = vm_sigm8(_mm256_loadu_ps(gi + j));
+			__m256 f = vm_sigm8(_mm256_loadu_ps(gf + j));
+			__m256 gc = vm_tanh8(_mm256_loadu_ps(gg + j));
+			__m256 o = vm_sigm8(_mm256_loadu_ps(go + j));
+			__m256 ct = _mm256_fmadd_ps(f, _mm256_loadu_ps(cp + r + j),
+						    _mm256_mul_ps(i, gc));
+			__m256 tct = vm_tanh8(ct);
+
+			_mm256_storeu_ps(gi + j, i);
+			_mm256_storeu_ps(gf + j, f);
+			_mm256_storeu_ps(gg + j, gc);
+			_mm256_storeu_ps(go + j, o);
+			_mm256_storeu_ps(c + r + j, ct);
+			_mm256_storeu_ps(tc + r + j, tct);
+			_mm256_storeu_ps(h + r + j, _mm256_mul_ps(o, tct));
+		}
+#endif
+		for (; j < H; j++) {
+			float i = vm_sigm1(gi[j]), f = vm_sigm1(gf[j]);
+			float gc = vm_tanh1(gg[j]), o = vm_sigm1(go[j]);
+			float ct = __builtin_fmaf(f, cp[r + j], i * gc);
+			float tct = vm_tanh1(ct);
 
 			gi[j] = i;
 			gf[j] = f;
@@ -501,6 +571,8 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 	/* All T*B input rows at once: gate = b + X * Wx. */
 	fill_rows(gate, p->b, TB, G);
 	gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f, gate);
+	int nt = step_threads_begin(B, H);
+
 	for (int t = 0; t < T; t++) {
 		float *gt = gate + (size_t)t * B * G;
 
@@ -509,6 +581,7 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 		cell_fwd(B, H, gt, cs + t * BH, cs + (t + 1) * BH,
 			 w->tc[l] + t * BH, hs + (t + 1) * BH);
 	}
+	step_threads_end(nt);
 	memcpy(s->h + l * BH, hs + T * BH, BH * sizeof(float));
 	memcpy(s->c + l * BH, cs + T * BH, BH * sizeof(float));
 	if (w->dropped) {
@@ -544,27 +617,49 @@ static float row_max(const float *z, int n)
  */
 static double row_exp_sum(float *e, const float *z, int n, float mx)
 {
-	float acc[LANES] = { 0 }, tmp[LANES];
 	double sum = 0.0;
 	int k = 0;
+
+#ifdef VMATH_AVX2
+	__m256 m = _mm256_set1_ps(mx), a0 = _mm256_setzero_ps(), a1 = a0;
+	float acc[16];
+
+	for (; k + 16 <= n; k += 16) {
+		__m256 v0 = vm_exp8(_mm256_sub_ps(_mm256_loadu_ps(z + k), m));
+		__m256 v1 = vm_exp8(_mm256_sub_ps(_mm256_loadu_ps(z + k + 8), m));
+
+		if (e) {
+			_mm256_storeu_ps(e + k, v0);
+			_mm256_storeu_ps(e + k + 8, v1);
+		}
+		a0 = _mm256_add_ps(a0, v0);
+		a1 = _mm256_add_ps(a1, v1);
+	}
+	_mm256_storeu_ps(acc, a0);
+	_mm256_storeu_ps(acc + 8, a1);
+	for (int j = 0; j < 16; j++)
+		sum += acc[j];
+#else
+	float acc[LANES] = { 0 }, tmp[LANES];
 
 	for (; k + LANES <= n; k += LANES) {
 		float *d = e ? e + k : tmp;
 
 		for (int j = 0; j < LANES; j++)
-			d[j] = expf(z[k + j] - mx);
+			d[j] = vm_exp1(z[k + j] - mx);
 		for (int j = 0; j < LANES; j++)
 			acc[j] += d[j];
 	}
+	for (int j = 0; j < LANES; j++)
+		sum += acc[j];
+#endif
 	for (; k < n; k++) {
-		float v = expf(z[k] - mx);
+		float v = vm_exp1(z[k] - mx);
 
 		if (e)
 			e[k] = v;
 		sum += v;
 	}
-	for (int j = 0; j < LANES; j++)
-		sum += acc[j];
 	return sum;
 }
 
@@ -587,24 +682,47 @@ static double row_xent(float *z, int V, int y, int grad, float scale)
 	return ((double)mx - zy) + log(sum);
 }
 
-static double output_fwd(const model_t *m, model_work_t *w,
-			 const int32_t *tok, int grad, float scale)
+/*
+ * The output layer, block by block (see block_rows): logits, the loss, and
+ * with grad the softmax gradient in place, then at once the block's part
+ * of backward: dh rows = dz * W_out (times the top dropout mask) and
+ * g_out_W += dz^T * top rows, g_out_b += column sums of dz.  So the T*B x V
+ * logits never exist whole, and each block is used while it is in cache.
+ */
+static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
+			 int grad, float scale)
 {
 	int T = w->T, B = w->B, V = m->cfg.vocab, H = m->cfg.hidden;
-	size_t TB = (size_t)T * B;
+	int L = m->cfg.layers, TB = T * B;
+	const float *top = top_out(w);
 	double loss = 0.0;
 
-	/* logits = top * out_W^T + out_b */
-	fill_rows(w->logits, m->out_b, TB, V);
-	gemm(0, 1, (int)TB, V, H, top_out(w), m->out_W, 1.0f, w->logits);
-	for (int t = 0; t < T; t++)
-		for (int b = 0; b < B; b++) {
+	for (int r0 = 0; r0 < TB; r0 += w->rows) {
+		int R = TB - r0 < w->rows ? TB - r0 : w->rows;
+		const float *hb = top + (size_t)r0 * H;
+
+		/* logits = top * out_W^T + out_b */
+		fill_rows(w->logits, m->out_b, R, V);
+		gemm(0, 1, R, V, H, hb, m->out_W, 1.0f, w->logits);
+		for (int k = 0; k < R; k++) {
+			int row = r0 + k, t = row / B, b = row % B;
 			int32_t y = tok[(size_t)b * (T + 1) + t + 1];
-			float *z = w->logits + ((size_t)t * B + b) * V;
+			float *z = w->logits + (size_t)k * V;
 
 			assert(y >= 0 && y < V);
 			loss += row_xent(z, V, y, grad, scale);
 		}
+		if (!grad)
+			continue;
+		float *dhb = w->dh + (size_t)r0 * H;
+
+		gemm(0, 0, R, H, V, w->logits, m->out_W, 0.0f, dhb);
+		if (w->dropped)
+			mul(dhb, dhb, w->mask[L] + (size_t)r0 * H, (size_t)R * H);
+		/* g_out_W (V x H) += dz^T * top; with tying this lands in g_emb. */
+		gemm(1, 0, V, H, R, w->logits, hb, 1.0f, m->g_out_W);
+		add_col_sums(m->g_out_b, w->logits, R, V);
+	}
 	return loss;
 }
 
@@ -678,21 +796,6 @@ static void hook_call(model_grad_hook_t hook, void *ctx, size_t ready)
 		hook(ctx, ready);
 }
 
-/* dlogits -> out.W, out.b, and dh (T*B x H) for the top layer's output. */
-static void output_bwd(model_t *m, model_work_t *w)
-{
-	int V = m->cfg.vocab, H = m->cfg.hidden, L = m->cfg.layers;
-	int TB = w->T * w->B;
-	const float *dz = w->logits;
-
-	gemm(0, 0, TB, H, V, dz, m->out_W, 0.0f, w->dh);
-	if (w->dropped)
-		mul(w->dh, w->dh, w->mask[L], (size_t)TB * H);
-	/* g_out_W (V x H) += dz^T * top; with tying this lands in g_emb. */
-	gemm(1, 0, V, H, TB, dz, top_out(w), 1.0f, m->g_out_W);
-	add_col_sums(m->g_out_b, dz, TB, V);
-}
-
 /*
  * Layer l, given dh from above in w->dh (T*B x H): the weight gradients,
  * and in w->dh the gradient of the layer's input X (T*B x in) in its place.
@@ -708,6 +811,8 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 
 	memset(w->dh_rec, 0, BH * sizeof(float));
 	memset(w->dc, 0, BH * sizeof(float));
+	int nt = step_threads_begin(B, H);
+
 	for (int t = T - 1; t >= 0; t--) {
 		float *dgt = w->dgate + (size_t)t * B * G;
 
@@ -720,6 +825,7 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 		gemm(0, 1, B, H, G, dgt, p->Wh, 0.0f, w->dh_rec);
 		hook_call(hook, ctx, ready);
 	}
+	step_threads_end(nt);
 	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}. */
 	gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
 	gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
@@ -750,7 +856,7 @@ void model_backward(model_t *m, model_work_t *w, model_grad_hook_t hook,
 	size_t ready;
 
 	assert(w->mode == WORK_TRAIN);
-	output_bwd(m, w);
+	/* The output layer's backward ran block by block in forward_train. */
 	ready = m->ready_out;
 	hook_call(hook, ctx, ready);
 	for (int l = m->cfg.layers - 1; l >= 0; l--) {

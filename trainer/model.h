@@ -8,6 +8,7 @@
  *     i = sig(gates_i) f = sig(gates_f) g = tanh(gates_g) o = sig(gates_o)
  *     C_t = f * C_{t-1} + i * g ;  h_t = o * tanh(C_t)
  *   logits = h_top * out_W^T + out_b                    (V)
+ *           (computed in blocks of rows of the window, never all at once)
  *   loss   = sum over the window of -log softmax(logits)[target]
  *
  * Dropout (Zaremba et al. 2014, inverted: kept units scaled by 1/(1-p)) sits
@@ -106,10 +107,6 @@ int model_init(model_t *m, const model_cfg_t *cfg, err_t *e);
  * and grads stay NULL; model_free is not needed).  For checking a file's
  * claims before allocating what it asks for. */
 int model_layout(model_t *m, const model_cfg_t *cfg, err_t *e);
-/* Only the shape: cfg, n and the tensor table, nothing allocated (params
- * and grads stay NULL; model_free is not needed).  For checking a file's
- * claims before allocating what it asks for. */
-int model_layout(model_t *m, const model_cfg_t *cfg, err_t *e);
 void model_free(model_t *m);
 
 /* Uniform in +-init_scale for every parameter, then the forget-gate bias
@@ -122,8 +119,9 @@ int model_state_init(model_state_t *s, const model_cfg_t *cfg, int batch,
 void model_state_zero(model_state_t *s);
 void model_state_free(model_state_t *s);
 
-/* Bytes model_work_init allocates for a window (the logits alone are
- * T*B*V floats), so a caller can say it before trying. */
+/* Bytes model_work_new allocates for a window: the activations, T*B rows,
+ * and one block of the output layer's logits (see model_logits), so a
+ * caller can say it before trying. */
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B);
 /* Returns NULL with a message in e (naming the size) when out of memory. */
 model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e);
@@ -135,9 +133,13 @@ void model_work_free(model_work_t *w);
  * and is updated to the state at the end of the window.  Both return the
  * sum over the T*B tokens of -log p(target), in double.
  *
- * model_forward_train keeps what backward needs, uses dropout when
- * dropout_rng is not NULL and cfg.dropout > 0, and leaves in the work area
- * grad_scale * d(loss sum)/d(logits) (the fused softmax gradient).
+ * model_forward_train keeps what backward needs and uses dropout when
+ * dropout_rng is not NULL and cfg.dropout > 0.  It also runs the output
+ * layer's backward, block by block while each block of logits is in cache:
+ * it ADDS grad_scale * d(loss sum)/d(out.W, out.b) into m->grads (into emb
+ * when tied) right away, so zero grads before the forward, not between it
+ * and model_backward, and follow each model_forward_train with its
+ * model_backward.
  */
 double model_forward_train(model_t *m, model_work_t *w, model_state_t *s,
 			   const int32_t *tok, rng_t *dropout_rng,
@@ -146,7 +148,10 @@ double model_forward_eval(model_t *m, model_work_t *w, model_state_t *s,
 			  const int32_t *tok);
 
 /*
- * Logits of the last forward, (T*B) x V, row t*B + b (time-major).  After
+ * Logits of the last forward, (T*B) x V, row t*B + b (time-major), when
+ * the window's T*B rows fit one output block (T*B*V*4 <= 8 MiB, or T*B <=
+ * 128; always for sampling's T = B = 1); NULL when the output layer ran in
+ * several blocks and no whole logits matrix existed.  After
  * model_forward_train the buffer holds grad_scale * d(loss sum)/d(logits)
  * in their place (the softmax gradient is written over them); after
  * model_forward_eval it holds the logits.
