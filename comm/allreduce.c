@@ -1,17 +1,10 @@
 /* allreduce.c - bucketed, overlapped gradient sums over ranks. */
 #include "comm/allreduce.h"
+#include "comm/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int ar_init(ar_t *a, comm_t *c, float *buf, size_t n, size_t bucket_floats,
 	    int overlap, err_t *e)
@@ -65,7 +58,7 @@ void ar_ready(void *ctx, size_t ready)
 
 	if (!a->overlap || a->comm->size == 1 || a->failed)
 		return;
-	t0 = now();
+	t0 = clock_now();
 	while (a->started < a->nbuckets &&
 	       (size_t)(a->started + 1) * a->bucket <= ready)
 		start(a, a->started++);
@@ -78,19 +71,19 @@ void ar_ready(void *ctx, size_t ready)
 		a->failed = 1;
 		err_set(&a->err, "MPI Testall on the gradient buckets failed");
 	}
-	a->t_comm += now() - t0;
+	a->t_comm += clock_now() - t0;
 }
 
 int ar_finish(ar_t *a, err_t *e)
 {
-	double t0 = now();
+	double t0 = clock_now();
 	int rc;
 
 	if (a->comm->size == 1)
 		return 0;
 	if (!a->overlap) {
 		rc = comm_allreduce_sum_f32(a->comm, a->buf, a->n, e);
-		a->t_comm += now() - t0;
+		a->t_comm += clock_now() - t0;
 		return rc;
 	}
 	while (a->started < a->nbuckets)
@@ -98,7 +91,7 @@ int ar_finish(ar_t *a, err_t *e)
 	watchdog_arm(&a->comm->wd, "MPI_Waitall (gradient buckets)");
 	rc = MPI_Waitall(a->nbuckets, a->req, MPI_STATUSES_IGNORE);
 	watchdog_disarm(&a->comm->wd);
-	a->t_comm += now() - t0;
+	a->t_comm += clock_now() - t0;
 	if (a->failed) {
 		*e = a->err;
 		return -1;

@@ -1,5 +1,6 @@
 /* watchdog.c - the collective deadline thread. */
 #include "comm/watchdog.h"
+#include "comm/clock.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -55,14 +56,6 @@ static void reap_launcher_later(void)
 	_exit(0);
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void *run(void *arg)
 {
 	watchdog_t *w = arg;
@@ -71,7 +64,7 @@ static void *run(void *arg)
 	while (!atomic_load(&w->quit)) {
 		double d = atomic_load(&w->deadline);
 
-		if (d > 0 && now() > d) {
+		if (d > 0 && clock_now() > d) {
 			char msg[512];
 			int n = snprintf(msg, sizeof(msg),
 					 "engram: rank %d, step %lld: %s did not complete within %g s "
@@ -120,7 +113,7 @@ void watchdog_arm(watchdog_t *w, const char *what)
 	if (!w || !w->running)
 		return;
 	atomic_store(&w->what, what);
-	atomic_store(&w->deadline, now() + w->timeout);
+	atomic_store(&w->deadline, clock_now() + w->timeout);
 }
 
 void watchdog_disarm(watchdog_t *w)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "io/atomic.h"
+#include "comm/clock.h"
 #include "io/ckpt.h"
 #include "io/h5.h"
 #include "trainer/trainer.h"
@@ -40,14 +41,6 @@ typedef struct {
 	double lr_scale;
 	int64_t rollbacks;
 } resume_hdr_t;
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Floats of carried state per rank: accum micro-batches x L x micro x H. */
 static size_t state_floats(const trainer_t *tr)
@@ -265,7 +258,7 @@ int checkpoint_save(trainer_t *tr, err_t *e)
 	uint64_t *rng = NULL;
 	struct { int rc; char msg[ERR_MSG_MAX]; } st = { 0, "" };
 	char path[4600];
-	double t0 = now();
+	double t0 = clock_now();
 
 	h = err_malloc(per * sizeof(float), "state", e);
 	cc = err_malloc(per * sizeof(float), "state", e);
@@ -306,9 +299,9 @@ int checkpoint_save(trainer_t *tr, err_t *e)
 	tr->last_ckpt_step = tr->step;
 	ckpt_step_path(tr->cfg.run_dir, tr->step, tr->last_ckpt_path,
 		       sizeof(tr->last_ckpt_path));
-	tr->ckpt_seconds += now() - t0;
+	tr->ckpt_seconds += clock_now() - t0;
 	if (rank == 0 && !tr->cfg.quiet)
-		printf("checkpoint %s in %.2f s\n", path, now() - t0);
+		printf("checkpoint %s in %.2f s\n", path, clock_now() - t0);
 	return 0;
 local_fail:
 	free(h);

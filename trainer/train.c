@@ -1,5 +1,6 @@
 /* train.c - the data-parallel truncated-BPTT training loop. */
 #include "trainer/train.h"
+#include "comm/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,14 +19,6 @@
 #include "trainer/fault.h"
 #include "trainer/signals.h"
 #include "trainer/trainer.h"
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* A failure of this rank alone ends every rank: say where, then abort. */
 static void die(trainer_t *tr, const err_t *e)
@@ -234,7 +227,7 @@ static void fmt_eta(double s, char *buf, size_t n)
 static void log_step(trainer_t *tr, double lr, int force)
 {
 	train_logwin_t *lw = &tr->lw;
-	double t = now(), dt = t - tr->t_log;
+	double t = clock_now(), dt = t - tr->t_log;
 	double loss, tps, ms, frac, eta_s;
 	char eta[32];
 
@@ -378,10 +371,10 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		scale /= (float)T;
 	watchdog_step(&tr->comm->wd, tr->step + 1);
 	signals_step(tr->step + 1);
-	t0 = now();
+	t0 = clock_now();
 	if (ds_read_window(&tr->ds, &tr->lay, w, tr->tok, e))
 		return -1;
-	tr->lw.t_data += now() - t0;
+	tr->lw.t_data += clock_now() - t0;
 	memset(m->grads, 0, m->n * sizeof(float));
 	ar_begin(&tr->ar);
 	for (int k = 0; k < c->accum; k++) {
@@ -399,12 +392,12 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		return -1;
 	/* the loss sum and "a rank was asked to stop" travel together */
 	red[1] = signals_stop_requested() ? 1.0 : 0.0;
-	t0 = now();
+	t0 = clock_now();
 	if (comm_allreduce_sum_f64(tr->comm, red, 2, e))
 		return -1;
 	/* exposed communication: MPI calls inside backward, the final wait,
 	 * the loss sum */
-	tr->lw.t_comm += tr->ar.t_comm + (now() - t0);
+	tr->lw.t_comm += tr->ar.t_comm + (clock_now() - t0);
 
 	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch) * tr->lr_scale;
 	gnorm = grad_clip(m->grads, m->n, c->clip);
@@ -690,7 +683,7 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 		die(tr, &e);
 	if (rc == 0) {
 		print_start(tr);
-		tr->t_start = tr->t_log = now();
+		tr->t_start = tr->t_log = clock_now();
 		rc = train_loop(tr, &e);
 	}
 	if (rc == 0)
@@ -700,7 +693,7 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 			fprintf(stderr, "engram train: %s\n", e.msg);
 	} else if (c->rank == 0) {
 		printf("done: %lld steps in %.1f s (checkpoints %.1f s); checkpoints in %s\n",
-		       (long long)tr->step, now() - tr->t_start, tr->ckpt_seconds, cfg->run_dir);
+		       (long long)tr->step, clock_now() - tr->t_start, tr->ckpt_seconds, cfg->run_dir);
 	}
 	trainer_free(tr);
 	free(tr);
