@@ -85,8 +85,6 @@ static int put_train_attrs(hid_t g, const trainer_t *tr, err_t *e)
 	       h5_attr_put_f64(g, "last_gnorm", tr->last_gnorm, e) ||
 	       h5_attr_put_f64(g, "log_loss_sum", tr->lw.loss_sum, e) ||
 	       h5_attr_put_f64(g, "log_tok_sum", tr->lw.tok_sum, e) ||
-	       h5_attr_put_f64(g, "log_t_data", tr->lw.t_data, e) ||
-	       h5_attr_put_f64(g, "log_t_comm", tr->lw.t_comm, e) ||
 	       h5_attr_put_i64(g, "log_steps", tr->lw.steps, e) ||
 	       h5_attr_put_f64(g, "sched_lr", s->lr, e) ||
 	       h5_attr_put_f64(g, "sched_best_val", s->best_val, e) ||
@@ -364,8 +362,6 @@ static int get_attrs(hid_t g, const char *path, resume_hdr_t *h, err_t *e)
 	       h5_attr_get_f64(g, path, "last_gnorm", &h->last_gnorm, e) ||
 	       h5_attr_get_f64(g, path, "log_loss_sum", &h->lw.loss_sum, e) ||
 	       h5_attr_get_f64(g, path, "log_tok_sum", &h->lw.tok_sum, e) ||
-	       h5_attr_get_f64(g, path, "log_t_data", &h->lw.t_data, e) ||
-	       h5_attr_get_f64(g, path, "log_t_comm", &h->lw.t_comm, e) ||
 	       h5_attr_get_i64(g, path, "log_steps", &h->lw.steps, e) ||
 	       h5_attr_get_f64(g, path, "sched_lr", &h->lr, e) ||
 	       h5_attr_get_f64(g, path, "sched_best_val", &h->sched_best, e) ||

@@ -44,10 +44,12 @@ int cmd_train(int argc, char **argv)
 			  "Trains an LSTM language model: embedding -> LSTM layers -> linear -> softmax.\n"
 			  "Each rank trains on its own shard with truncated BPTT; gradients are averaged\n"
 			  "over ranks before every step.  Rank 0 writes DIR/metrics.jsonl (one JSON object\n"
-			  "per log line and per evaluation), DIR/config.json and DIR/weights.h5.\n"
-			  "Memory per rank: the activations of one window, about T*B*V*4 bytes for the\n"
-			  "logits (35*64*10000*4 = 90 MB) plus 4*L*T*B*H*4*4 for the LSTM layers; the\n"
-			  "run prints the exact figure and stops at start if it cannot be allocated.\n"
+			  "per log line and per evaluation), DIR/config.json and checkpoints\n"
+			  "DIR/ckpt-s<step>.h5 (the newest --keep, and best.h5).\n"
+			  "Memory per rank: the activations of one window, about 4*L*T*B*H floats for\n"
+			  "the LSTM layers plus a block of at most 8 MiB of the output layer's logits\n"
+			  "(the T*B*V logits never exist at once); the run prints the exact figure and\n"
+			  "stops at start if it cannot be allocated.\n"
 			  "Defaults below are the built-in ones, or the preset's when --preset is given.",
 			  opts, nopts);
 		return 0;

@@ -237,10 +237,10 @@ static void log_step(trainer_t *tr, double lr, int force)
 					 : dt < tr->cfg.log_seconds))
 		return;
 	loss = lw->loss_sum / lw->tok_sum;
-	tps = lw->tok_sum / dt;
-	ms = 1000.0 * dt / (double)lw->steps;
+	tps = lw->tok_timed / dt;
+	ms = lw->steps_timed ? 1000.0 * dt / (double)lw->steps_timed : 0.0;
 	frac = (double)tr->window / (double)tr->lay.windows;
-	eta_s = dt / (double)lw->steps * (double)(tr->total_steps - tr->step);
+	eta_s = ms / 1000.0 * (double)(tr->total_steps - tr->step);
 	fmt_eta(eta_s, eta, sizeof(eta));
 	if (!tr->cfg.quiet)
 		printf("step %lld | epoch %d %5.1f%% | loss %.4f | ppl %.2f | lr %.4g | gnorm %.3f | "
@@ -417,6 +417,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		tr->lw.loss_sum += red[0];
 		tr->lw.tok_sum += (double)T * c->batch * P;
 		tr->lw.steps++;
+		tr->lw.tok_timed += (double)T * c->batch * P;
+		tr->lw.steps_timed++;
 	}
 	if (rc == STEP_OK && red[1] > 0)
 		rc = STEP_PREEMPT;
@@ -681,6 +683,16 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	rc = start(tr, &e);
 	if (rc < 0)
 		die(tr, &e);
+	if (rc == 0 && (tr->step >= tr->total_steps || tr->epoch > cfg->epochs)) {
+		/* resumed from the end: nothing to train, nothing to log again */
+		if (c->rank == 0)
+			printf("the run in %s is complete (step %lld of %lld); raise --epochs or "
+			       "--steps to train on\n", cfg->run_dir, (long long)tr->step,
+			       (long long)tr->total_steps);
+		trainer_free(tr);
+		free(tr);
+		return 0;
+	}
 	if (rc == 0) {
 		print_start(tr);
 		tr->t_start = tr->t_log = clock_now();

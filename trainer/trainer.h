@@ -21,10 +21,14 @@
 #define TRAIN_MAX_ACCUM 64
 #define TRAIN_MAX_HIST 100000
 
-/* The log window: what the next log line averages. */
+/* The log window: what the next log line averages.  The loss sums go
+ * into checkpoints (a resumed run logs the same losses); the timings are
+ * of this process only, since the window opened or the run resumed. */
 typedef struct {
-	double loss_sum, tok_sum, t_data, t_comm;
+	double loss_sum, tok_sum;	/* since the last log line */
 	int64_t steps;
+	double t_data, t_comm, tok_timed;	/* since t_log */
+	int64_t steps_timed;
 } train_logwin_t;
 
 typedef struct {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# ptb-medium.sh [NP] [RUN_DIR] - Zaremba et al. 2014 "medium" on Penn Treebank
+# (2 x 650, dropout 0.5 on the non-recurrent connections, init 0.05, batch 20,
+# bptt 35, SGD lr 1, clip 5, 39 epochs, lr / 1.2 per epoch after epoch 6; paper:
+# valid 86.2, test 82.7) on NP ranks (default 2) with the same global batch 20.
+# Days of CPU time on 2 cores, so it is resumable: it checkpoints at each epoch
+# end and every CKPT_EVERY steps (default 250, about a fifth of an epoch), and
+# rerunning the same command continues from the newest checkpoint (--resume
+# auto).  To stop it cleanly, send SIGTERM (or Ctrl-C) to this script: every
+# rank finishes its step, rank 0 writes a checkpoint, and the script exits 75.
+# When all epochs are done it scores the test split as one stream (batch 1,
+# state carried through the whole split), as in the paper's code, into
+# RUN_DIR/test-batch1.json.  Reads ../shared/data/ptb/.
+#   nohup scripts/ptb-medium.sh 2 > runs/ptb-medium-np2.log 2>&1 &
+#   STEPS=20 scripts/ptb-medium.sh 2 runs/smoke-medium     # smoke test
+# Env: STEPS (stop after N steps in total), CKPT_EVERY, EXTRA (more train flags),
+# PTB (text dir), DATA (data set, default runs/ptb.h5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+np=${1:-2}
+run=${2:-runs/ptb-medium-np$np}
+ptb=${PTB:-../shared/data/ptb}
+data=${DATA:-runs/ptb.h5}
+[ $((20 % np)) -eq 0 ] || { echo "ptb-medium: NP must divide the global batch 20 (got $np)" >&2; exit 2; }
+mkdir -p "$run"
+scripts/build.sh build >/dev/null
+engram=build/engram
+[ -s "$data" ] || $engram prepare --tokenizer word --vocab-size 10000 -o "$data" \
+	"$ptb/ptb.train.txt" "$ptb/ptb.valid.txt" "$ptb/ptb.test.txt"
+
+# validation perplexity per epoch so far (training layout)
+progress() {
+	grep -F '"split":"valid"' "$run/metrics.jsonl" 2>/dev/null |
+		sed -n 's/.*"step":\([0-9]*\),"epoch":\([0-9]*\),.*"ppl":\([0-9.]*\).*/\2 \1 \3/p' |
+		awk 'BEGIN { print "epoch   step  valid ppl" } { printf "%5d %6d %10.2f\n", $1, $2, $3 }' || true
+}
+
+start=$(date +%s)
+scripts/run-local.sh -n "$np" train --data "$data" --run-dir "$run" \
+	--preset zaremba-medium --batch $((20 / np)) --resume auto \
+	--ckpt-every "${CKPT_EVERY:-250}" --log-seconds 60 ${STEPS:+--steps $STEPS} ${EXTRA:-} &
+job=$!
+# run-local.sh turns the first SIGTERM into a checkpoint and exit 75
+trap 'kill -TERM "$job" 2>/dev/null || true' TERM INT
+set +e
+while kill -0 "$job" 2>/dev/null; do
+	wait "$job"
+done
+wait "$job"
+rc=$?
+set -e
+trap - TERM INT
+echo "train wall seconds this time: $(( $(date +%s) - start ))" | tee -a "$run/wall.txt"
+progress
+if [ "$rc" -eq 75 ]; then
+	echo "stopped at a checkpoint; run the same command again to continue"
+	exit 75
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
+$engram eval --ckpt "$run" --data "$data" --split test --batch 1 --bptt 35 --json \
+	| tee "$run/test-batch1.json"
+echo "paper (Zaremba et al. 2014, medium): valid 86.2, test 82.7"
