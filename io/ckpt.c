@@ -19,7 +19,6 @@
 #define DEFLATE_LEVEL 4
 #define CHUNK_FLOATS (1 << 18)	/* 1 MiB chunks */
 /* zlib's deflate shrinks at most about 1032:1; allow some slack. */
-#define MAX_RATIO 1100
 
 static uint32_t crc_floats(const float *x, size_t n)
 {
@@ -35,27 +34,6 @@ static uint32_t crc_floats(const float *x, size_t n)
 	return (uint32_t)crc;
 }
 
-/* Stored bytes of dataset d (into *stored) plausible for raw bytes of
- * data, 0 if not: no more than the file holds (HDF5 allocates what a
- * chunk's index entry claims before reading it), all of them unless
- * chunked (libhdf5 1.10 copies past a compact dataset's buffer when its
- * size is short), and no more than deflate can shrink. */
-static int stored_plausible(hid_t d, uint64_t raw, uint64_t *stored)
-{
-	hid_t f = H5Iget_file_id(d), dcpl = H5Dget_create_plist(d);
-	hsize_t fsize = 0;
-	herr_t rc = f >= 0 ? H5Fget_filesize(f, &fsize) : -1;
-	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
-
-	if (f >= 0)
-		H5Fclose(f);
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
-	*stored = (uint64_t)H5Dget_storage_size(d);
-	/* only chunks can be compressed: other layouts store every byte */
-	return rc >= 0 && *stored <= fsize && (chunked || *stored >= raw) &&
-	       !(raw > 65536 && *stored * MAX_RATIO < raw);
-}
 
 /* ---- writing ---- */
 
@@ -373,7 +351,7 @@ static hid_t open_tensor(ckpt_t *c, const char *group, const char *name,
 			vec ? 0LL : (long long)cols);
 		return -1;
 	}
-	if (!stored_plausible(d, raw, &stored)) {
+	if (!h5_storage_plausible(d, raw, &stored, NULL)) {
 		H5Dclose(d);
 		err_set(e, "%s: tensor '%s' of %llu bytes claims %llu stored bytes, implausible for its size or the file's (damaged or forged)",
 			c->path, full, (unsigned long long)raw, (unsigned long long)stored);
@@ -451,7 +429,7 @@ static int verify_one(hid_t d, const char *name, verify_t *v)
 		rc = err_set(v->e, "%s: dataset '%s' is of an unexpected type", v->c->path, name);
 		goto out;
 	}
-	if (!stored_plausible(d, raw, &stored)) {
+	if (!h5_storage_plausible(d, raw, &stored, NULL)) {
 		rc = err_set(v->e, "%s: dataset '%s' of %llu bytes claims %llu stored bytes, implausible for its size or the file's (damaged or forged)",
 			     v->c->path, name, (unsigned long long)raw, (unsigned long long)stored);
 		goto out;

@@ -14,7 +14,6 @@
 #define DS_CACHE_BYTES (32u << 20)
 #define DS_CACHE_SLOTS 12421
 /* zlib's deflate shrinks at most about 1032:1; allow some slack. */
-#define DS_MAX_RATIO 1100
 
 int split_parse(const char *s, int *split)
 {
@@ -36,21 +35,20 @@ int split_parse(const char *s, int *split)
  */
 static int check_stored(ds_t *ds, int s, hsize_t n, size_t tsize, err_t *e)
 {
-	hsize_t fsize = 0, stored = H5Dget_storage_size(ds->dset[s]);
-	hid_t dcpl = H5Dget_create_plist(ds->dset[s]);
-	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+	uint64_t stored = 0;
+	int bad_chunks = 0;
 
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
-	/* only chunks can be compressed: other layouts store every byte */
-	if (H5Fget_filesize(ds->file, &fsize) < 0 || stored > fsize ||
-	    n > (hsize_t)INT64_MAX / 8 || (!chunked && stored < n * tsize) ||
-	    (n * tsize > 65536 && stored * DS_MAX_RATIO < n * tsize))
-		return err_set(e, "%s: dataset '%s' claims %llu ids stored in %llu bytes of a "
-			       "%llu-byte file (damaged or forged)", ds->path, split_names[s],
-			       (unsigned long long)n, (unsigned long long)stored,
-			       (unsigned long long)fsize);
-	return 0;
+	if (n > (hsize_t)INT64_MAX / 8)
+		return err_set(e, "%s: dataset '%s' claims %llu ids (damaged or forged)", ds->path,
+			       split_names[s], (unsigned long long)n);
+	if (h5_storage_plausible(ds->dset[s], (uint64_t)n * tsize, &stored, &bad_chunks))
+		return 0;
+	if (bad_chunks)
+		return err_set(e, "%s: dataset '%s' has chunks of more than 64 MiB, or too many (damaged or forged)",
+			       ds->path, split_names[s]);
+	return err_set(e, "%s: dataset '%s' claims %llu ids stored in %llu bytes (damaged or forged)",
+		       ds->path, split_names[s], (unsigned long long)n,
+		       (unsigned long long)stored);
 }
 
 static int open_split(ds_t *ds, int s, err_t *e)

@@ -247,29 +247,61 @@ int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,
 	return rc < 0 ? err_set(e, "%s: cannot write dataset '%s'", what, name) : 0;
 }
 
-/*
- * The stored bytes of dataset d are plausible for raw bytes of data: no
- * more than the file holds (HDF5 allocates what a chunk's index entry
- * claims before reading it), all of them unless chunked (libhdf5 1.10
- * copies past a compact dataset's buffer when its size is short) and,
- * beyond 64 KiB, at least raw / 1100 (deflate shrinks at most about
- * 1032:1).  A vocabulary of 2^32 entries declared by a forged header of a
- * small file is refused before anything of that size is allocated.
- */
-static int stored_plausible(hid_t d, uint64_t raw)
+/* A forged chunk shape: libhdf5 allocates a whole chunk (up to 4 GiB) to
+ * read any part of it, and keeps a record per chunk of what it reads, so
+ * chunks of more than 64 MiB, and more chunks than one per 4 KiB of data,
+ * are refused.  engram writes chunks of 64 KiB (data sets) and of about
+ * 1 MiB and at most 16 MiB (checkpoints, whole rows of up to 4 x 2^20
+ * floats), or the whole dataset when it is smaller. */
+#define MAX_CHUNK_BYTES ((uint64_t)64 << 20)
+
+static int chunk_too_big(hid_t dcpl, hid_t d)
+{
+	hsize_t cd[H5S_MAX_RANK], dims[H5S_MAX_RANK];
+	hid_t t = H5Dget_type(d), s = H5Dget_space(d);
+	uint64_t esz = t >= 0 ? H5Tget_size(t) : 0, b = esz, raw = esz, n = 1;
+	int r = H5Pget_chunk(dcpl, H5S_MAX_RANK, cd);
+	int rs = s >= 0 ? H5Sget_simple_extent_dims(s, dims, NULL) : -1;
+
+	if (t >= 0)
+		H5Tclose(t);
+	if (s >= 0)
+		H5Sclose(s);
+	if (r < 1 || rs != r)
+		return 1;
+	for (int i = 0; i < r; i++) {
+		uint64_t k = cd[i] ? (dims[i] + cd[i] - 1) / cd[i] : 0;
+
+		if (!cd[i])
+			return 1;
+		b = b > MAX_CHUNK_BYTES / cd[i] ? MAX_CHUNK_BYTES + 1 : b * cd[i];
+		raw = dims[i] && raw > UINT64_MAX / 2 / dims[i] ? UINT64_MAX / 2 : raw * dims[i];
+		n = k && n > UINT64_MAX / 2 / k ? UINT64_MAX / 2 : n * k;
+	}
+	return b > MAX_CHUNK_BYTES || n > 16 + raw / 4096;
+}
+
+/* The rules are in h5.h.  A vocabulary of 2^32 entries declared by a forged
+ * header of a small file, say, is refused before anything is allocated. */
+int h5_storage_plausible(hid_t d, uint64_t raw, uint64_t *stored,
+			 int *bad_chunks)
 {
 	hid_t f = H5Iget_file_id(d), dcpl = H5Dget_create_plist(d);
-	hsize_t fsize = 0, stored = H5Dget_storage_size(d);
+	hsize_t fsize = 0;
 	herr_t rc = f >= 0 ? H5Fget_filesize(f, &fsize) : -1;
 	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+	int big = chunked && chunk_too_big(dcpl, d);
 
 	if (f >= 0)
 		H5Fclose(f);
 	if (dcpl >= 0)
 		H5Pclose(dcpl);
+	*stored = (uint64_t)H5Dget_storage_size(d);
+	if (bad_chunks)
+		*bad_chunks = big;
 	/* only chunks can be compressed: other layouts store every byte */
-	return rc >= 0 && stored <= fsize && (chunked || stored >= raw) &&
-	       !(raw > 65536 && stored * 1100 < raw);
+	return rc >= 0 && !big && *stored <= fsize && (chunked || *stored >= raw) &&
+	       !(raw > 65536 && *stored * H5_MAX_RATIO < raw);
 }
 
 int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
@@ -278,6 +310,7 @@ int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
 	hid_t d, t, s, ft;
 	hssize_t got;
 	char **p = NULL;
+	uint64_t stored;
 	herr_t rc = -1;
 	int ret;
 
@@ -295,7 +328,7 @@ int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
 			      what, name, (long long)got, (long long)n);
 	else if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0)
 		ret = err_set(e, "%s: dataset '%s' is not variable-length strings", what, name);
-	else if (!stored_plausible(d, (uint64_t)n * H5Tget_size(ft)))
+	else if (!h5_storage_plausible(d, (uint64_t)n * H5Tget_size(ft), &stored, NULL))
 		ret = err_set(e, "%s: dataset '%s' claims %lld entries that the file does not hold (damaged or forged)",
 			      what, name, (long long)n);
 	else if (!(p = err_calloc((size_t)n, sizeof(*p), "vocabulary", e)))

@@ -54,6 +54,22 @@ int h5_put_u64(hid_t loc, const char *name, const uint64_t *buf, size_t rows,
 int h5_get_u64(hid_t loc, const char *name, uint64_t *buf, size_t rows,
 	       size_t cols, const char *what, err_t *e);
 
+/* deflate shrinks at most about 1032:1; allow some slack */
+#define H5_MAX_RATIO 1100
+
+/*
+ * 1 when dataset d's stored bytes (into *stored) can back raw bytes of
+ * data: no more than the file holds (HDF5 allocates what a chunk's index
+ * entry claims before reading it), every byte unless chunked (only chunks
+ * are compressed; libhdf5 1.10 reads past a short compact dataset), beyond
+ * 64 KiB at least raw / H5_MAX_RATIO, and chunks of at most 64 MiB, no
+ * more of them than one per 4 KiB of data (*bad_chunks, may be NULL, says
+ * the chunk shape was the reason).  For checking a forged header before
+ * anything of the size it declares is allocated or read.
+ */
+int h5_storage_plausible(hid_t d, uint64_t raw, uint64_t *stored,
+			 int *bad_chunks);
+
 /* A vocabulary as a 1-D dataset of variable-length UTF-8 strings (id = index),
  * with a "crc32" attribute over the strings and their NULs, checked on read. */
 int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,

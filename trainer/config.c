@@ -220,9 +220,33 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	return 0;
 }
 
+/* s as the inside of a JSON string literal (quotes, backslashes and
+ * control characters escaped), truncated to fit. */
+static const char *json_esc(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; s && *s && k + 7 < n; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)ch;
+		} else if (ch < 0x20) {
+			k += (size_t)snprintf(out + k, n - k, "\\u%04x", ch);
+		} else {
+			out[k++] = (char)ch;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
 int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		       size_t n)
 {
+	char data[2048], preset[128], opt[64], sched[64], lavg[64], nan[64], spike[64];
+
 	return snprintf(buf, n,
 		"{\"data\":\"%s\",\"preset\":\"%s\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
 		"\"layers\":%d,\"tie\":%d,\"dropout\":%g,\"init_scale\":%g,\"forget_bias\":%g,"
@@ -231,13 +255,17 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
 		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
 		"\"bucket_mb\":%g,\"overlap\":%d,\"on_nan\":\"%s\",\"on_spike\":\"%s\",\"seed\":%lld}",
-		c->data, c->preset ? c->preset : "", m->vocab, m->embed, m->hidden,
+		json_esc(c->data, data, sizeof(data)),
+		json_esc(c->preset ? c->preset : "", preset, sizeof(preset)), m->vocab,
+		m->embed, m->hidden,
 		m->layers, m->tie, c->dropout, c->init_scale, c->forget_bias,
 		c->batch, c->bptt, c->epochs, c->steps, c->accum,
-		c->optimizer, c->loss_avg, c->lr, c->clip, c->momentum, c->weight_decay,
-		c->beta1, c->beta2, c->eps, c->schedule, c->decay_after,
+		json_esc(c->optimizer, opt, sizeof(opt)), json_esc(c->loss_avg, lavg, sizeof(lavg)),
+		c->lr, c->clip, c->momentum, c->weight_decay,
+		c->beta1, c->beta2, c->eps, json_esc(c->schedule, sched, sizeof(sched)), c->decay_after,
 		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
-		c->bucket_mb, !c->no_overlap, c->on_nan, c->on_spike, c->seed);
+		c->bucket_mb, !c->no_overlap, json_esc(c->on_nan, nan, sizeof(nan)),
+		json_esc(c->on_spike, spike, sizeof(spike)), c->seed);
 }
 
 void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)
@@ -248,19 +276,57 @@ void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)
 	fputs(buf, f);
 }
 
-/* The value of "key" in a flat JSON object: its text up to , or }. */
-static const char *json_value(const char *json, const char *key, int *len)
-{
-	char pat[80];
-	const char *p;
+/* A field of a flat JSON object: its key, and its value's text. */
+typedef struct {
+	char key[64];
+	const char *v;
+	int len;
+} jfield_t;
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
+#define MAX_FIELDS 128
+
+/* Walks a string literal from its opening quote; the end, or NULL. */
+static const char *skip_string(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/*
+ * Splits a flat JSON object (string, number or bare values) into fields,
+ * front to back: every step moves forward, so no input can loop.  Stops at
+ * the first thing it does not understand; returns the fields found.
+ */
+static int json_fields(const char *s, jfield_t *f, int max)
+{
+	const char *p = strchr(s, '{'), *end;
+	int n = 0;
+
 	if (!p)
-		return NULL;
-	p += strlen(pat);
-	*len = (int)strcspn(p, ",}");
-	return p;
+		return 0;
+	for (p++; n < max; n++) {
+		int k = 0;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p != '"' || !(end = skip_string(p)) || *end != ':')
+			break;
+		for (const char *q = p + 1; q < end - 1 && k < (int)sizeof(f[n].key) - 1; q++)
+			f[n].key[k++] = *q;
+		f[n].key[k] = '\0';
+		p = end + 1;
+		f[n].v = p;
+		if (*p == '"') {
+			if (!(p = skip_string(p)))
+				break;
+		} else {
+			p += strcspn(p, ",}");
+		}
+		f[n].len = (int)(p - f[n].v);
+	}
+	return n;
 }
 
 /* key is a word of the space-separated list */
@@ -268,6 +334,8 @@ static int listed(const char *list, const char *key)
 {
 	size_t n = strlen(key);
 
+	if (!n)
+		return 0;
 	for (const char *p = list; p && (p = strstr(p, key)); p += n)
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return 1;
@@ -279,27 +347,25 @@ int train_cfg_json_diff(const char *a, const char *b, const char *skip,
 				   int la, const char *vb, int lb),
 			void *ctx)
 {
-	const char *p = a;
-	int n = 0;
+	jfield_t *fa = calloc(2 * MAX_FIELDS, sizeof(*fa)), *fb = fa + MAX_FIELDS;
+	int na, nb, ndiff = 0;
 
-	while ((p = strchr(p, '"'))) {
-		char key[64];
-		const char *va, *vb;
-		int la = 0, lb = 0, klen = (int)strcspn(p + 1, "\"");
+	if (!fa)
+		return 0;
+	na = json_fields(a, fa, MAX_FIELDS);
+	nb = json_fields(b, fb, MAX_FIELDS);
+	for (int i = 0; i < na; i++) {
+		const jfield_t *x = &fa[i], *y = NULL;
 
-		if (klen >= (int)sizeof(key) || p[klen + 1] != '"' || p[klen + 2] != ':')
-			break;
-		snprintf(key, sizeof(key), "%.*s", klen, p + 1);
-		va = json_value(a, key, &la);
-		if (!va)
-			break;
-		vb = json_value(b, key, &lb);
-		if (!listed(skip, key) &&
-		    (!vb || la != lb || strncmp(va, vb, (size_t)la))) {
-			fn(ctx, key, va, la, vb ? vb : "(absent)", vb ? lb : 8);
-			n++;
-		}
-		p = va + la;	/* past the value, to the next key */
+		for (int j = 0; j < nb && !y; j++)
+			if (!strcmp(fb[j].key, x->key))
+				y = &fb[j];
+		if (listed(skip, x->key) ||
+		    (y && y->len == x->len && !strncmp(y->v, x->v, (size_t)x->len)))
+			continue;
+		fn(ctx, x->key, x->v, x->len, y ? y->v : "(absent)", y ? y->len : 8);
+		ndiff++;
 	}
-	return n;
+	free(fa);
+	return ndiff;
 }

@@ -45,6 +45,9 @@ int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
 	ckpt_writer_t w;
 
 	weights_meta(m, meta);
+	/* parameters and config only: whatever the source was, this is not
+	 * a training state */
+	snprintf(meta->kind, sizeof(meta->kind), "weights");
 	if (ckpt_create(&w, path, e))
 		return -1;
 	if (weights_put(&w, m, "params", m->params, e) ||

@@ -1,0 +1,177 @@
+/*
+ * fuzz_cli.c - the command-line parser (trainer/cli.c) and the run
+ * configuration (trainer/config.c) on arbitrary argument vectors: the input
+ * is cut at NUL and newline bytes into at most 64 arguments, then parsed
+ * as `engram train` does (the preset first, then the flags, then the range
+ * checks, the JSON form of the configuration and its comparison), and over
+ * the tables of `engram prepare` and `engram data`.
+ *
+ * Oracles besides the sanitizers: a failure always leaves a message; a
+ * configuration that resolves has its values in range; the JSON is
+ * NUL-terminated within its buffer.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/fuzz/fuzz_common.h"
+#include "trainer/cli.h"
+#include "trainer/config.h"
+
+#define MAX_ARGS 64
+#define MAX_OPTS 64
+
+static FILE *devnull;
+
+/* bytes read by count_change, so that the reads are not optimized away */
+static volatile unsigned sink;
+
+static void count_change(void *ctx, const char *key, const char *va, int la,
+			 const char *vb, int lb)
+{
+	(*(int *)ctx)++;
+	FUZZ_CHECK(la >= 0 && lb >= 0 && strlen(key) < 64);
+	for (int i = 0; i < la; i++)
+		sink += (unsigned char)va[i];
+	for (int i = 0; i < lb; i++)
+		sink += (unsigned char)vb[i];
+}
+
+/* cmd_train.c: the preset is applied before any other flag. */
+static const char *find_preset(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--preset=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static void train(int argc, char **argv)
+{
+	static char ref[8192];
+	train_cfg_t cfg;
+	cli_opt_t opts[MAX_OPTS];
+	const char *preset = find_preset(argc, argv), *pos[1];
+	model_cfg_t m;
+	optim_cfg_t o;
+	sched_cfg_t s;
+	char json[8192];
+	int nopts, npos, rc, n = 0;
+	err_t e = { "" };
+
+	if (!ref[0]) {
+		train_cfg_t d;
+		model_cfg_t dm = { .vocab = 1000, .embed = 200, .hidden = 200, .layers = 2 };
+
+		train_cfg_default(&d);
+		d.data = "data.h5";
+		train_cfg_json_str(&d, &dm, ref, sizeof(ref));
+	}
+	train_cfg_default(&cfg);
+	if (preset && train_cfg_preset(&cfg, preset, &e)) {
+		FUZZ_CHECK(e.msg[0]);
+		return;
+	}
+	nopts = train_cfg_options(&cfg, opts, MAX_OPTS);
+	FUZZ_CHECK(nopts > 0);
+	rc = cli_parse("train", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
+	if (rc == 1) {
+		cli_usage(devnull, "engram train", "about", opts, nopts);
+		return;
+	}
+	if (rc) {
+		FUZZ_CHECK(rc == -1 && e.msg[0]);
+		return;
+	}
+	FUZZ_CHECK(npos == 0);
+	if (train_cfg_resolve(&cfg, 1000, &m, &o, &s, &e)) {
+		FUZZ_CHECK(e.msg[0]);
+		return;
+	}
+	FUZZ_CHECK(cfg.batch >= 1 && cfg.bptt >= 1 && cfg.accum >= 1);
+	FUZZ_CHECK(m.layers >= 1 && m.hidden >= 1 && m.embed >= 1 && m.vocab == 1000);
+	FUZZ_CHECK(s.factor > 0);
+	train_cfg_json_str(&cfg, &m, json, sizeof(json));
+	FUZZ_CHECK(memchr(json, '\0', sizeof(json)) != NULL);
+	/* what a resume prints: the old configuration against the new */
+	train_cfg_json_diff(ref, json, NULL, count_change, &n);
+	train_cfg_json_diff(json, ref, "lr epochs", count_change, &n);
+	train_cfg_json_diff(json, json, NULL, count_change, &n);
+	FUZZ_CHECK(n >= 0);
+	train_cfg_json(&cfg, &m, devnull);
+}
+
+/* The tables of cmd_prepare.c and cmd_data, positional arguments included. */
+static void prepare(int argc, char **argv)
+{
+	const char *tok = "word", *out = NULL, *split = "0.9,0.05,0.05";
+	long long cap = 0;
+	int force = 0, quiet = 0, verify = 0, npos, rc;
+	const char *pos[3];
+	err_t e = { "" };
+	cli_opt_t opts[] = {
+		{ "--output", CLI_STR, &out, "FILE", "the HDF5 data set to write (also -o)" },
+		{ "--tokenizer", CLI_STR, &tok, "KIND", "byte, char or word" },
+		{ "--vocab-size", CLI_I64, &cap, "N", "most types kept" },
+		{ "--split", CLI_STR, &split, "A,B,C", "fractions" },
+		{ "--force", CLI_FLAG, &force, NULL, "replace an existing output" },
+		{ "--quiet", CLI_FLAG, &quiet, NULL, "no summary" },
+	};
+	int nopts = sizeof(opts) / sizeof(opts[0]);
+	cli_opt_t dopts[] = {
+		{ "--verify", CLI_FLAG, &verify, NULL, "read every id" },
+	};
+
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "-o"))
+			argv[i] = "--output";
+	rc = cli_parse("prepare", argc, argv, 2, opts, nopts, pos, 3, &npos, &e);
+	if (rc == 1)
+		cli_usage(devnull, "engram prepare", "about", opts, nopts);
+	else if (rc)
+		FUZZ_CHECK(rc == -1 && e.msg[0]);
+	else
+		FUZZ_CHECK(npos >= 0 && npos <= 3);
+	e.msg[0] = '\0';
+	rc = cli_parse("data", argc, argv, 2, dopts, 1, pos, 1, &npos, &e);
+	if (rc == -1)
+		FUZZ_CHECK(e.msg[0]);
+	else if (rc == 0)
+		FUZZ_CHECK(npos >= 0 && npos <= 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf, *argv[MAX_ARGS + 3];
+	int argc = 2;
+
+	if (!devnull) {
+		devnull = fopen("/dev/null", "w");
+		FUZZ_CHECK(devnull);
+	}
+	buf = malloc(size + 1);
+	FUZZ_CHECK(buf);
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	argv[0] = "engram";
+	argv[1] = "train";
+	for (size_t i = 0; i < size; i++)
+		if (buf[i] == '\n')
+			buf[i] = '\0';
+	/* every NUL-terminated piece is one argument (empty ones too) */
+	for (size_t i = 0; i < size && argc < MAX_ARGS + 2;) {
+		size_t len = strlen(buf + i);
+
+		argv[argc++] = buf + i;
+		i += len + 1;
+	}
+	argv[argc] = NULL;
+	train(argc, argv);
+	prepare(argc, argv);
+	free(buf);
+	return 0;
+}
