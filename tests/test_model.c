@@ -10,7 +10,8 @@
  * The fast path's output layer runs in row blocks when the window's logits
  * are large; cases with V 10000 and a few hundred rows cover that.
  * Plus forward_eval against forward_train, the logits, the grad-ready hook,
- * the configuration checks and the work area's size message.
+ * the configuration checks and the work area's size message, and the
+ * recurrence's packed small-M GEMM (gemm_small.h) against a naive loop.
  *
  * Build: gcc -std=c11 -O2 -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread
  *        tests/test_model.c trainer/model.c trainer/lstm_ref.c io/err.c
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trainer/gemm_small.h"
 #include "trainer/lstm_ref.h"
 #include "trainer/model.h"
 
@@ -505,6 +507,154 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 	model_free(&m);
 }
 
+/* ---- the packed small-M GEMM (gemm_small.h) ---- */
+
+typedef void (*gs_fn)(int, int, int, const float *, int, const float *,
+		      float, float *, int);
+
+/*
+ * C = beta C + A op(W) with A M x K (leading dimension K + 3), op(W) K x N
+ * given as W (K x N, ld N + 1) or as W^T (N x K, ld K + 2), C M x N (ld N +
+ * 5): against a double triple loop, error relative to sum |a||w| + |beta
+ * c|.  beta 0 starts C at NaN (it must not be read); the columns past N in
+ * each row of C must keep their guard value.
+ */
+static double gs_case(gs_fn fn, int M, int N, int K, int trans, float beta,
+		      rng_t *r, int *guard_ok)
+{
+	int lda = K + 3, ldw = trans ? K + 2 : N + 1, ldc = N + 5;
+	size_t wrows = trans ? (size_t)N : (size_t)K;
+	float *A = xcalloc((size_t)M * lda, sizeof(float));
+	float *W = xcalloc(wrows * ldw, sizeof(float));
+	float *C = xcalloc((size_t)M * ldc, sizeof(float));
+	double *C0 = xcalloc((size_t)M * ldc, sizeof(double));
+	size_t np = gs_packed_floats(K, N);
+	float *Bp = aligned_alloc(64, (np * sizeof(float) + 63) / 64 * 64 + 64);
+	double worst = 0.0;
+
+	if (!Bp) {
+		fprintf(stderr, "test_model: out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < (size_t)M * lda; i++)
+		A[i] = 2.0f * rng_float(r) - 1.0f;
+	for (size_t i = 0; i < wrows * ldw; i++)
+		W[i] = 2.0f * rng_float(r) - 1.0f;
+	for (size_t i = 0; i < (size_t)M * ldc; i++) {
+		C[i] = (int)(i % ldc) >= N ? 777.0f :
+		       beta == 0.0f ? NAN : 2.0f * rng_float(r) - 1.0f;
+		C0[i] = C[i];
+	}
+	for (size_t i = 0; i < np; i++)
+		Bp[i] = NAN;	/* every float of the packed form is written */
+	if (trans)
+		gs_pack_t(Bp, W, K, N, ldw);
+	else
+		gs_pack(Bp, W, K, N, ldw);
+	fn(M, N, K, A, lda, Bp, beta, C, ldc);
+	for (int i = 0; i < M; i++) {
+		for (int j = 0; j < N; j++) {
+			double acc = 0.0, mag = 0.0, c0 = C0[(size_t)i * ldc + j];
+
+			for (int k = 0; k < K; k++) {
+				double w = trans ? W[(size_t)j * ldw + k] :
+						   W[(size_t)k * ldw + j];
+
+				acc += A[(size_t)i * lda + k] * w;
+				mag += fabs(A[(size_t)i * lda + k] * w);
+			}
+			if (beta != 0.0f) {
+				acc += beta * c0;
+				mag += fabs(beta * c0);
+			}
+			double err = fabs(C[(size_t)i * ldc + j] - acc) /
+				     (mag + 1e-30);
+
+			if (!(err <= worst))
+				worst = isnan(err) ? INFINITY : err;
+		}
+		for (int j = N; j < ldc; j++)
+			*guard_ok &= C[(size_t)i * ldc + j] == 777.0f;
+	}
+	free(A), free(W), free(C), free(C0), free(Bp);
+	return worst;
+}
+
+static void test_gemm_small(void)
+{
+	static const int Ns[] = { 1, 5, 8, 15, 16, 17, 24, 31, 32, 33, 50 };
+	static const int Ks[] = { 0, 1, 2, 3, 4, 5, 7, 8, 9, 33, 100 };
+	static const float betas[] = { 0.0f, 1.0f, 0.5f };
+	static const struct {
+		const char *name;
+		gs_fn fn;
+	} impl[] = {
+		{ "gs_gemm", gs_gemm },
+		{ "gs_gemm_generic", gs_gemm_generic },
+	};
+	rng_t r;
+
+	rng_seed(&r, 41, 0);
+	for (size_t f = 0; f < sizeof(impl) / sizeof(impl[0]); f++) {
+		double worst = 0.0;
+		int guard_ok = 1, cases = 0, wM = 0, wN = 0, wK = 0;
+
+		for (int M = 1; M <= 13; M++)
+			for (size_t n = 0; n < sizeof(Ns) / sizeof(Ns[0]); n++)
+				for (size_t k = 0; k < sizeof(Ks) / sizeof(Ks[0]); k++)
+					for (int tr = 0; tr <= 1; tr++) {
+						float beta = betas[(M + n + k + tr) % 3];
+						double e = gs_case(impl[f].fn, M, Ns[n], Ks[k],
+								   tr, beta, &r, &guard_ok);
+
+						cases++;
+						if (!(e <= worst)) {
+							worst = e;
+							wM = M, wN = Ns[n], wK = Ks[k];
+						}
+					}
+		/* Larger shapes, as the presets' steps: B rows against H x 4H. */
+		for (int tr = 0; tr <= 1; tr++) {
+			double e1 = gs_case(impl[f].fn, 20, tr ? 40 : 160, tr ? 160 : 40,
+					    tr, tr ? 0.0f : 1.0f, &r, &guard_ok);
+			double e2 = gs_case(impl[f].fn, 50, tr ? 130 : 520, tr ? 520 : 130,
+					    tr, tr ? 0.0f : 1.0f, &r, &guard_ok);
+
+			worst = fmax(worst, fmax(e1, e2));
+			cases += 2;
+		}
+		check(worst < 1e-5,
+		      "%s vs naive: relative error %.3g (M %d N %d K %d)",
+		      impl[f].name, worst, wM, wN, wK);
+		check(guard_ok, "%s wrote past N columns of C", impl[f].name);
+		printf("  gemm_small %-16s %d cases: error %.2g%s\n",
+		       impl[f].name, cases, worst,
+#ifdef GS_AVX2
+		       f == 0 ? " (AVX2+FMA)" : ""
+#else
+		       ""
+#endif
+		       );
+	}
+	/* Packing: padding columns are zeros, element (k, j) where the
+	 * layout says. */
+	{
+		int K = 3, N = 19;
+		float W[3 * 19], Bp[3 * 32];
+		int ok = 1;
+
+		for (int i = 0; i < K * N; i++)
+			W[i] = (float)(i + 1);
+		gs_pack(Bp, W, K, N, N);
+		ok &= gs_packed_floats(K, N) == 96;
+		for (int k = 0; k < K; k++)
+			for (int j = 0; j < 32; j++)
+				ok &= Bp[(j / 16) * K * 16 + k * 16 + j % 16] ==
+				      (j < N ? W[k * N + j] : 0.0f);
+		check(ok, "gs_pack layout");
+	}
+}
+
 /* ---- eval against train, the logits ---- */
 
 static void test_eval(model_cfg_t c, int T, int B)
@@ -671,6 +821,7 @@ int main(void)
 	test_layout(0);
 	test_layout(1);
 	test_work_alloc();
+	test_gemm_small();
 
 	/* Every parameter of tiny models; E != H untied, E == H tied. */
 	gradcheck(cfg_of(7, 5, 4, 1, 0, 0.0f), 3, 2, 0);

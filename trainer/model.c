@@ -1,7 +1,8 @@
 /*
  * model.c - the LSTM language model's fast path: one GEMM per layer for the
  * input projection of the whole window, one small GEMM per step for the
- * recurrence, fused elementwise kernels for the cell (vectorized exp,
+ * recurrence (gemm_small.h, on Wh packed once per layer and window),
+ * fused elementwise kernels for the cell (vectorized exp,
  * sigmoid, tanh: vmath.h), and the output projection in blocks of rows:
  * GEMM, fused softmax + cross-entropy + gradient, and that block's part of
  * backward while its logits are in cache (the T*B x V logits never exist
@@ -12,6 +13,7 @@
  * window are one GEMM each.
  */
 #include "trainer/model.h"
+#include "trainer/gemm_small.h"
 #include "trainer/vmath.h"
 
 #include <assert.h>
@@ -50,6 +52,10 @@ struct model_work {
 	float *dh;		/* T*B x max(E, H): dh from above, then dX */
 	float *dh_rec;		/* B x H: dh_{t-1} through Wh */
 	float *dc;		/* B x H: dC carried to the step before */
+	/* One layer's Wh packed for the per-step GEMMs (gemm_small.h), once
+	 * per layer and window: Wh (H x 4H) in forward, Wh^T (4H x H) in
+	 * backward; gs_packed_floats of the larger of the two. */
+	float *wpack;
 };
 
 /* ---- configuration and parameter layout ---- */
@@ -251,6 +257,15 @@ static int block_rows(size_t TB, size_t V)
 	return (int)((TB + nblk - 1) / nblk);
 }
 
+/* The packed Wh of the recurrent GEMMs: forward H x 4H, backward 4H x H. */
+static size_t wpack_floats(const model_cfg_t *c)
+{
+	size_t fw = gs_packed_floats(c->hidden, 4 * c->hidden);
+	size_t bw = gs_packed_floats(4 * c->hidden, c->hidden);
+
+	return fw > bw ? fw : bw;
+}
+
 /* Reserve bytes at *off; a pointer into base, or NULL when only counting. */
 static void *carve(char *base, size_t *off, size_t bytes)
 {
@@ -294,6 +309,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 	w->dh = carve(base, &off, TB * (E > H ? E : H) * f);
 	w->dh_rec = carve(base, &off, (size_t)B * H * f);
 	w->dc = carve(base, &off, (size_t)B * H * f);
+	w->wpack = carve(base, &off, wpack_floats(c) * f);
 	return off;
 }
 
@@ -307,10 +323,10 @@ static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 	double per_row = 1 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
 	double cap = BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
 	double floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
-			2 * (L + 1) * B * H;
+			2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
 
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
-	       WORK_ALIGN * (6 * L + 9);	/* one round-up per carve */
+	       WORK_ALIGN * (6 * L + 10);	/* one round-up per carve */
 }
 
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)
@@ -440,28 +456,13 @@ static void gemm(int ta, int tb, int M, int N, int K, const float *A,
 }
 
 /*
- * The per-step GEMMs of the recurrence have only B rows.  When one is
- * small (B*4H*H under STEP_SERIAL multiply-adds: keras-seed, zaremba-small)
- * OpenBLAS's thread hand-off costs more than the second thread brings, so
- * the step loop runs single-threaded; the whole-window GEMMs around it
- * keep every thread.  Returns the thread count to restore.
+ * The per-step GEMMs of the recurrence have only B rows against the whole
+ * H x 4H Wh; cblas_sgemm would pack Wh again at every step.  They use
+ * gemm_small.h instead, on w->wpack packed once per layer and window, on
+ * one thread (OpenBLAS's thread hand-off cost more than it brought at
+ * these sizes; the whole-window GEMMs around the step loop keep every
+ * thread).
  */
-#define STEP_SERIAL 8e6
-
-static int step_threads_begin(int B, int H)
-{
-	int nt = openblas_get_num_threads();
-
-	if (nt > 1 && (double)B * 4 * H * H < STEP_SERIAL)
-		openblas_set_num_threads(1);
-	return nt;
-}
-
-static void step_threads_end(int nt)
-{
-	if (nt > 1 && openblas_get_num_threads() != nt)
-		openblas_set_num_threads(nt);
-}
 
 /* ---- forward ---- */
 
@@ -571,17 +572,15 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 	/* All T*B input rows at once: gate = b + X * Wx. */
 	fill_rows(gate, p->b, TB, G);
 	gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f, gate);
-	int nt = step_threads_begin(B, H);
-
+	gs_pack(w->wpack, p->Wh, H, G, G);
 	for (int t = 0; t < T; t++) {
 		float *gt = gate + (size_t)t * B * G;
 
 		/* gate[t] += h_{t-1} * Wh: the only serial part. */
-		gemm(0, 0, B, G, H, hs + t * BH, p->Wh, 1.0f, gt);
+		gs_gemm(B, G, H, hs + t * BH, H, w->wpack, 1.0f, gt, G);
 		cell_fwd(B, H, gt, cs + t * BH, cs + (t + 1) * BH,
 			 w->tc[l] + t * BH, hs + (t + 1) * BH);
 	}
-	step_threads_end(nt);
 	memcpy(s->h + l * BH, hs + T * BH, BH * sizeof(float));
 	memcpy(s->c + l * BH, cs + T * BH, BH * sizeof(float));
 	if (w->dropped) {
@@ -811,8 +810,8 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 
 	memset(w->dh_rec, 0, BH * sizeof(float));
 	memset(w->dc, 0, BH * sizeof(float));
-	int nt = step_threads_begin(B, H);
-
+	if (T > 1)	/* op(B) = Wh^T: K = 4H, N = H */
+		gs_pack_t(w->wpack, p->Wh, G, H, G);
 	for (int t = T - 1; t >= 0; t--) {
 		float *dgt = w->dgate + (size_t)t * B * G;
 
@@ -822,10 +821,9 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 		if (!t)
 			break;	/* no gradient into the carried state */
 		/* dh_rec = dgate[t] * Wh^T: dh_{t-1} through the recurrence */
-		gemm(0, 1, B, H, G, dgt, p->Wh, 0.0f, w->dh_rec);
+		gs_gemm(B, H, G, dgt, G, w->wpack, 0.0f, w->dh_rec, H);
 		hook_call(hook, ctx, ready);
 	}
-	step_threads_end(nt);
 	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}. */
 	gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
 	gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
