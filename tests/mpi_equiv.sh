@@ -45,12 +45,14 @@ same p2 p2b
 run 3 4 p3b
 same p3 p3b
 
-run 2 6 p2-blocking --no-overlap
-same p2 p2-blocking
-run 3 4 p3-blocking --no-overlap
-same p3 p3-blocking 1e-5
-run 3 4 p3-tiny --bucket-mb 0.000004
-run 3 4 p3-huge --bucket-mb 4096
+# on one host the default is one blocking allreduce; the bucketed,
+# overlapped exchange must give the same parameters
+run 2 6 p2-overlap --overlap on
+same p2 p2-overlap
+run 3 4 p3-overlap --overlap on
+same p3 p3-overlap 1e-5
+run 3 4 p3-tiny --overlap on --bucket-mb 0.000004
+run 3 4 p3-huge --overlap on --bucket-mb 4096
 same p3-tiny p3-huge 1e-5
 same p3 p3-tiny 1e-5
 

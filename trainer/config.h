@@ -32,7 +32,7 @@ typedef struct {
 	double min_lr;
 	/* gradient exchange */
 	double bucket_mb;
-	int no_overlap;
+	const char *overlap;	/* auto (on across hosts, off within one), on, off */
 	/* checkpoints */
 	const char *resume;	/* NULL, "auto" or a file */
 	long long ckpt_every;	/* steps; 0 = epoch ends and the end only */

@@ -123,6 +123,18 @@ static int resume_path(trainer_t *tr, char *path, size_t n, err_t *e)
 	return 0;
 }
 
+/* Overlap hides the allreduce behind backward only where something else
+ * (a NIC) moves the bytes: within one host the same cores would do the
+ * copies, and one blocking allreduce measured faster (tests/bench/RESULTS.md). */
+static int overlap_on(const trainer_t *tr)
+{
+	const char *o = tr->cfg.overlap;
+
+	if (!strcmp(o, "auto"))
+		return tr->comm->local_size < tr->comm->size;
+	return !strcmp(o, "on");
+}
+
 static int setup_model(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -142,7 +154,7 @@ static int setup_model(trainer_t *tr, err_t *e)
 	if (!tr->tok || optim_init(&tr->opt, &tr->ocfg, tr->model.n, e))
 		return -1;
 	if (ar_init(&tr->ar, tr->comm, tr->model.grads, tr->model.n,
-		    (size_t)(c->bucket_mb * 1048576.0 / sizeof(float)), !c->no_overlap, e))
+		    (size_t)(c->bucket_mb * 1048576.0 / sizeof(float)), overlap_on(tr), e))
 		return -1;
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
