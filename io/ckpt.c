@@ -16,7 +16,7 @@
 #include "io/atomic.h"
 #include "io/h5.h"
 
-#define DEFLATE_LEVEL 4
+#define DEFLATE_LEVEL 1
 #define CHUNK_FLOATS (1 << 18)	/* 1 MiB chunks */
 /* zlib's deflate shrinks at most about 1032:1; allow some slack. */
 
