@@ -50,6 +50,17 @@ rank_pid() { # RUNDIR RANK: the pid of that rank (ranks are started in order)
 	pgrep -f "^$engram train .*--run-dir $1( |$)" | sort -n | sed -n "$(( $2 + 1 ))p"
 }
 
+# Training is faster than a test's reaction: wait for the checkpoint of a
+# random step, then stop every rank (SIGSTOP) so the fault lands there,
+# whatever the machine's speed.  thaw lets them go on.
+freeze_at() { # RUNDIR JOBPID: the step frozen at in $frozen
+	local ck=$(( (RANDOM % 8 + 1) * 20 ))
+	until [ -e "$1/ckpt-s$(printf %010d $ck).h5" ] || ! kill -0 "$2" 2>/dev/null; do sleep 0.01; done
+	for p in $(rank_pid "$1" 0) $(rank_pid "$1" 1); do kill -STOP "$p" 2>/dev/null; done
+	frozen=$ck
+}
+thaw() { for p in $(rank_pid "$1" 0) $(rank_pid "$1" 1); do kill -CONT "$p" 2>/dev/null; done; }
+
 job 2 "$dir/straight" || bad "the uninterrupted run failed: $(tail -3 "$dir/straight.log")"
 
 # 1. a rank killed with SIGKILL from outside, at a random moment
@@ -57,10 +68,10 @@ run="$dir/kill"
 job 2 "$run" &
 jp=$!
 # once training runs (the first checkpoint is there), at a random moment
-until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.05; done
-sleep "0.$((RANDOM % 5))"
+freeze_at "$run" $jp
 kill -9 "$(rank_pid "$run" 1)" 2>/dev/null
 t0=$(date +%s.%N)
+thaw "$run"
 wait $jp
 rc=$?
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -69,7 +80,7 @@ died=$(grep -o 'during step [0-9]*' "$run.log" | head -1 | grep -o '[0-9]*$')
 	awk -v s="$secs" 'BEGIN { exit !(s < 30) }' && ok ||
 	bad "killed rank: exit $rc after $secs s: $(grep -m3 -E 'engram|noticed' "$run.log")"
 job 2 "$run" --resume auto && equal "$run" && ok || bad "killed rank: restart differs: $(tail -2 "$run.diff")"
-row "a rank killed (SIGKILL)" "kill -9 of rank 1 at a random moment" "≤ 30 s" "ended in $secs s (exit $rc, rank 1 and step ${died:-?} named), resumed, equal" "$(lost "$run" "${died:-0}") steps"
+row "a rank killed (SIGKILL)" "kill -9 of rank 1 at step ${frozen:-?} (random)" "≤ 30 s" "ended in $secs s (exit $rc, rank 1 and step ${died:-?} named), resumed, equal" "$(lost "$run" "${died:-0}") steps"
 
 # 2. a rank that crashes (segmentation fault) at a random step
 s=$((RANDOM % 200 + 30))
@@ -100,8 +111,10 @@ run="$dir/preempt"
 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
 	--steps 3000 --epochs 10 > "$run.log" 2>&1 &
 jp=$!
-sleep "1.$((RANDOM % 9))"
-kill -TERM $jp
+freeze_at "$run" $jp
+kill -TERM $jp	# becomes SIGUSR1 to the ranks, delivered when they wake
+sleep 0.5
+thaw "$run"
 wait $jp
 rc=$?
 at=$(newest "$run")
@@ -131,9 +144,9 @@ run="$dir/resilient"
 ENGRAM="$engram" "$here/scripts/run-resilient.sh" -n 2 --backoff 1 -- train "${flags[@]}" \
 	--run-dir "$run" > "$run.log" 2>&1 &
 jp=$!
-until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.05; done
-sleep "0.$((RANDOM % 5))"
+freeze_at "$run" $jp
 kill -9 "$(rank_pid "$run" 1)" 2>/dev/null
+thaw "$run"
 wait $jp
 rc=$?
 [ "$rc" -eq 0 ] && grep -q 'restarting from the last good checkpoint' "$run.log" && equal "$run" &&
@@ -190,9 +203,9 @@ fi
 # 8. the data set changed under the running job
 run="$dir/data"
 cp "$dir/t.h5" "$dir/d.h5"
-job 2 "$run" --data "$dir/d.h5" --steps 2000 --epochs 3 &
+job 2 "$run" --data "$dir/d.h5" --steps 100000 --epochs 1000 &
 jp=$!
-sleep 1
+until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.01; done
 touch "$dir/d.h5"
 wait $jp
 rc=$?
