@@ -270,14 +270,6 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		json_esc(c->on_spike, spike, sizeof(spike)), c->seed);
 }
 
-void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f)
-{
-	char buf[8192];
-
-	train_cfg_json_str(c, m, buf, sizeof(buf));
-	fputs(buf, f);
-}
-
 /* A field of a flat JSON object: its key, and its value's text. */
 typedef struct {
 	char key[64];

@@ -71,7 +71,6 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		      optim_cfg_t *o, sched_cfg_t *s, err_t *e);
 
 /* The resolved configuration as one JSON object (no newline). */
-void train_cfg_json(const train_cfg_t *c, const model_cfg_t *m, FILE *f);
 int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		       size_t n);
 

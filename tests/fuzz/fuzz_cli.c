@@ -102,7 +102,6 @@ static void train(int argc, char **argv)
 	train_cfg_json_diff(json, ref, "lr epochs", count_change, &n);
 	train_cfg_json_diff(json, json, NULL, count_change, &n);
 	FUZZ_CHECK(n >= 0);
-	train_cfg_json(&cfg, &m, devnull);
 }
 
 /* The tables of cmd_prepare.c and cmd_data, positional arguments included. */
