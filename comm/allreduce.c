@@ -6,27 +6,74 @@
 #include <string.h>
 #include <time.h>
 
+/* req[] slots after the buckets' */
+#define REQ_MARKS(a) ((a)->nbuckets)
+#define REQ_TAIL(a) ((a)->nbuckets + 1)
+
+static int count_buckets(size_t floats, size_t bucket)
+{
+	return (int)((floats + bucket - 1) / bucket);
+}
+
 int ar_init(ar_t *a, comm_t *c, float *buf, size_t n, size_t bucket_floats,
 	    int overlap, err_t *e)
 {
 	memset(a, 0, sizeof(*a));
 	a->comm = c;
 	a->buf = buf;
-	a->n = n;
+	a->n = a->dense = n;
 	a->bucket = bucket_floats < 1 ? 1 : bucket_floats;
 	/* MPI counts are int */
 	if (a->bucket > (size_t)1 << 30)
 		a->bucket = (size_t)1 << 30;
-	a->nbuckets = (int)((n + a->bucket - 1) / a->bucket);
+	a->nbuckets = count_buckets(n, a->bucket);
 	a->overlap = overlap;
-	a->req = err_calloc((size_t)a->nbuckets + 1, sizeof(*a->req), "allreduce requests", e);
-	return a->req ? 0 : -1;
+	a->npack = -1;
+	a->req = err_calloc((size_t)a->nbuckets + 2, sizeof(*a->req), "allreduce requests", e);
+	if (!a->req)
+		return -1;
+	ar_begin(a);
+	return 0;
+}
+
+int ar_sparse_init(ar_t *a, int rows, int width, size_t max_touch, err_t *e)
+{
+	size_t tail = (size_t)rows * (size_t)width;
+	size_t maxp = max_touch * (size_t)a->comm->size;
+
+	if (rows < 2 || width < 1 || tail > a->n)
+		return err_set(e, "sparse gradient tail of %d x %d floats does not fit %zu", rows, width, a->n);
+	/* past half the rows, packing costs more than it saves */
+	if (maxp > (size_t)rows / 2)
+		maxp = (size_t)rows / 2;
+	/* a packed tail is one MPI message: its count is an int */
+	if (maxp * (size_t)width > (size_t)1 << 30)
+		maxp = ((size_t)1 << 30) / (size_t)width;
+	a->rows = rows;
+	a->width = width;
+	a->dense = a->n - tail;
+	a->nbuckets = count_buckets(a->dense, a->bucket);
+	a->words = (rows + 63) / 64;
+	a->max_pack = (int)maxp;
+	a->marks = err_calloc((size_t)a->words, sizeof(*a->marks), "sparse gradient row bitmap", e);
+	a->idx = err_calloc(maxp + 1, sizeof(*a->idx), "sparse gradient row list", e);
+	a->pack = err_calloc((maxp + 1) * (size_t)width, sizeof(float), "sparse gradient rows", e);
+	if (!a->marks || !a->idx || !a->pack)
+		return -1;
+	ar_begin(a);
+	return 0;
 }
 
 void ar_free(ar_t *a)
 {
 	free(a->req);
+	free(a->marks);
+	free(a->idx);
+	free(a->pack);
 	a->req = NULL;
+	a->marks = NULL;
+	a->idx = NULL;
+	a->pack = NULL;
 }
 
 void ar_begin(ar_t *a)
@@ -34,20 +81,96 @@ void ar_begin(ar_t *a)
 	a->started = 0;
 	a->failed = 0;
 	a->t_comm = 0;
+	a->marks_started = 0;
+	for (int k = 0; k < a->nbuckets + 2; k++)
+		a->req[k] = MPI_REQUEST_NULL;
+	if (a->marks)
+		memset(a->marks, 0, (size_t)a->words * sizeof(*a->marks));
 }
 
-static int start(ar_t *a, int k)
+void ar_mark(ar_t *a, const int32_t *ids, size_t n)
+{
+	if (!a->marks)
+		return;
+	for (size_t k = 0; k < n; k++)
+		if (ids[k] >= 0 && ids[k] < a->rows)
+			a->marks[ids[k] >> 6] |= (uint64_t)1 << (ids[k] & 63);
+}
+
+static void fail(ar_t *a, const char *what)
+{
+	if (!a->failed) {
+		a->failed = 1;
+		err_set(&a->err, "%s failed", what);
+	}
+}
+
+static void start(ar_t *a, int k)
 {
 	size_t off = (size_t)k * a->bucket;
-	size_t cnt = a->n - off < a->bucket ? a->n - off : a->bucket;
-	int rc = MPI_Iallreduce(MPI_IN_PLACE, a->buf + off, (int)cnt, MPI_FLOAT,
-				MPI_SUM, a->comm->world, &a->req[k]);
+	size_t cnt = a->dense - off < a->bucket ? a->dense - off : a->bucket;
 
-	if (rc != MPI_SUCCESS && !a->failed) {
+	if (MPI_Iallreduce(MPI_IN_PLACE, a->buf + off, (int)cnt, MPI_FLOAT,
+			   MPI_SUM, a->comm->world, &a->req[k]) != MPI_SUCCESS && !a->failed) {
 		a->failed = 1;
 		err_set(&a->err, "MPI Iallreduce of gradient bucket %d (%zu floats) failed", k, cnt);
 	}
-	return rc;
+}
+
+/* The union of the ranks' touched rows: OR of the bitmaps. */
+static void start_marks(ar_t *a)
+{
+	a->marks_started = 1;
+	if (MPI_Iallreduce(MPI_IN_PLACE, a->marks, a->words, MPI_UINT64_T, MPI_BOR,
+			   a->comm->world, &a->req[REQ_MARKS(a)]) != MPI_SUCCESS)
+		fail(a, "MPI Iallreduce of the sparse gradient row bitmap");
+}
+
+/* Lists the union's rows and packs them; npack = -1 when they are too
+ * many for the pack buffer (the same decision on every rank: the union is
+ * the same everywhere). */
+static void pack_union(ar_t *a)
+{
+	const float *tail = a->buf + a->dense;
+	size_t w = (size_t)a->width;
+	int k = 0;
+
+	for (int i = 0; i < a->words; i++)
+		k += __builtin_popcountll(a->marks[i]);
+	if (k > a->max_pack) {
+		a->npack = -1;
+		return;
+	}
+	a->npack = k;
+	k = 0;
+	for (int i = 0; i < a->words; i++)
+		for (uint64_t m = a->marks[i]; m; m &= m - 1) {
+			int r = i * 64 + __builtin_ctzll(m);
+
+			a->idx[k] = r;
+			memcpy(a->pack + (size_t)k * w, tail + (size_t)r * w, w * sizeof(float));
+			k++;
+		}
+}
+
+static void unpack_union(ar_t *a)
+{
+	float *tail = a->buf + a->dense;
+	size_t w = (size_t)a->width;
+
+	for (int k = 0; k < a->npack; k++)
+		memcpy(tail + (size_t)a->idx[k] * w, a->pack + (size_t)k * w, w * sizeof(float));
+}
+
+/* The tail's sum, packed or (a large union) dense in place, as a request. */
+static void start_tail(ar_t *a)
+{
+	float *p = a->npack < 0 ? a->buf + a->dense : a->pack;
+	size_t cnt = a->npack < 0 ? a->n - a->dense : (size_t)a->npack * a->width;
+
+	if (cnt && MPI_Iallreduce(MPI_IN_PLACE, p, (int)cnt, MPI_FLOAT, MPI_SUM,
+				  a->comm->world, &a->req[REQ_TAIL(a)]) != MPI_SUCCESS)
+		fail(a, "MPI Iallreduce of the sparse gradient rows");
 }
 
 void ar_ready(void *ctx, size_t ready)
@@ -59,19 +182,53 @@ void ar_ready(void *ctx, size_t ready)
 	if (!a->overlap || a->comm->size == 1 || a->failed)
 		return;
 	t0 = clock_now();
+	/* the bitmap first: it is known before backward starts */
+	if (a->marks && !a->marks_started)
+		start_marks(a);
 	while (a->started < a->nbuckets &&
 	       (size_t)(a->started + 1) * a->bucket <= ready)
 		start(a, a->started++);
-	if (a->started < a->nbuckets && ready >= a->n)
+	if (a->started < a->nbuckets && ready >= a->dense)
 		start(a, a->started++);
 	/* drive the buckets in flight: libnbc moves only inside MPI calls */
-	if (a->started &&
-	    MPI_Testall(a->started, a->req, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS &&
-	    !a->failed) {
-		a->failed = 1;
-		err_set(&a->err, "MPI Testall on the gradient buckets failed");
-	}
+	if (MPI_Testall(a->nbuckets + 2, a->req, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+		fail(a, "MPI Testall on the gradient buckets");
 	a->t_comm += clock_now() - t0;
+}
+
+static int wait_all(ar_t *a, int n, const char *what, err_t *e)
+{
+	int rc;
+
+	watchdog_arm(&a->comm->wd, what);
+	rc = MPI_Waitall(n, a->req, MPI_STATUSES_IGNORE);
+	watchdog_disarm(&a->comm->wd);
+	if (a->failed) {
+		*e = a->err;
+		return -1;
+	}
+	if (rc != MPI_SUCCESS)
+		return err_set(e, "%s failed", what);
+	return 0;
+}
+
+/* Overlap off: the dense part in one blocking allreduce, then the tail. */
+static int finish_blocking(ar_t *a, err_t *e)
+{
+	if (comm_allreduce_sum_f32(a->comm, a->buf, a->dense, e))
+		return -1;
+	if (!a->marks)
+		return 0;
+	start_marks(a);
+	if (wait_all(a, a->nbuckets + 2, "MPI_Wait (sparse gradient row bitmap)", e))
+		return -1;
+	pack_union(a);
+	if (a->npack < 0)
+		return comm_allreduce_sum_f32(a->comm, a->buf + a->dense, a->n - a->dense, e);
+	if (comm_allreduce_sum_f32(a->comm, a->pack, (size_t)a->npack * a->width, e))
+		return -1;
+	unpack_union(a);
+	return 0;
 }
 
 int ar_finish(ar_t *a, err_t *e)
@@ -82,21 +239,31 @@ int ar_finish(ar_t *a, err_t *e)
 	if (a->comm->size == 1)
 		return 0;
 	if (!a->overlap) {
-		rc = comm_allreduce_sum_f32(a->comm, a->buf, a->n, e);
+		rc = finish_blocking(a, e);
 		a->t_comm += clock_now() - t0;
 		return rc;
 	}
 	while (a->started < a->nbuckets)
 		start(a, a->started++);
-	watchdog_arm(&a->comm->wd, "MPI_Waitall (gradient buckets)");
-	rc = MPI_Waitall(a->nbuckets, a->req, MPI_STATUSES_IGNORE);
-	watchdog_disarm(&a->comm->wd);
-	a->t_comm += clock_now() - t0;
-	if (a->failed) {
-		*e = a->err;
-		return -1;
+	if (a->marks) {
+		if (!a->marks_started)
+			start_marks(a);
+		/* only the bitmap: the buckets go on in the background */
+		watchdog_arm(&a->comm->wd, "MPI_Wait (sparse gradient row bitmap)");
+		rc = MPI_Wait(&a->req[REQ_MARKS(a)], MPI_STATUS_IGNORE);
+		watchdog_disarm(&a->comm->wd);
+		if (rc != MPI_SUCCESS)
+			fail(a, "MPI Wait on the sparse gradient row bitmap");
+		if (!a->failed) {
+			pack_union(a);
+			start_tail(a);
+		}
 	}
-	if (rc != MPI_SUCCESS)
-		return err_set(e, "MPI Waitall on %d gradient buckets failed", a->nbuckets);
+	rc = wait_all(a, a->nbuckets + 2, "MPI_Waitall (gradient buckets)", e);
+	a->t_comm += clock_now() - t0;
+	if (rc)
+		return -1;
+	if (a->marks && a->npack > 0)
+		unpack_union(a);
 	return 0;
 }

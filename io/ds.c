@@ -204,10 +204,11 @@ int ds_changed(const ds_t *ds)
 
 void ds_close(ds_t *ds)
 {
+	/* valid ids are positive; 0 is a ds_t that was never opened */
 	for (int s = 0; s < SPLIT_COUNT; s++)
-		if (ds->dset[s] >= 0)
+		if (ds->dset[s] > 0)
 			H5Dclose(ds->dset[s]);
-	if (ds->file >= 0)
+	if (ds->file > 0)
 		H5Fclose(ds->file);
 	free(ds->scratch);
 	ds->scratch = NULL;

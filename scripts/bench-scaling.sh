@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench-scaling.sh [PRESET...] - data-parallel scaling on this machine:
 # aggregate training tokens/s of 1 rank x 1 thread, 1 rank x 2 threads and
-# 2 ranks x 1 thread (overlap on, and off), with the share of step time
-# spent in exposed communication, for each preset (default zaremba-small
+# 2 ranks x 1 thread (overlap on, and off; and overlap on with the
+# embedding's gradient sent whole, --sparse-emb off, to show what sending
+# only its rows read saves), with the share of step time spent in exposed
+# communication, for each preset (default zaremba-small
 # zaremba-medium).  Synthetic word data with the preset's vocabulary.
 # Each configuration runs STEPS steps (default 24), logs every 4; the first
 # log line is warm-up, the median of the rest is reported.  REPS=N repeats
@@ -48,7 +50,8 @@ printf "%-16s %-22s %12s %10s %12s\n" preset config "tok/s" speedup "exposed com
 for preset in "${presets[@]}"; do
 	declare -A tps=() comm=()
 	for ((r = 0; r < reps; r++)); do
-		for cfg in "1x1:1:1:" "1x2:1:2:" "2x1:2:1:--overlap=on" "2x1-no-overlap:2:1:--overlap=off"; do
+		for cfg in "1x1:1:1:" "1x2:1:2:" "2x1:2:1:--overlap=on" "2x1-no-overlap:2:1:--overlap=off" \
+			"2x1-dense-emb:2:1:--overlap=on --sparse-emb=off"; do
 			IFS=: read -r name np th flags <<<"$cfg"
 			read -r t c < <(run "$name" "$np" "$th" "$preset" $flags)
 			tps[$name]+="$t "
@@ -57,7 +60,7 @@ for preset in "${presets[@]}"; do
 	done
 	med() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 	base=$(med <<<"${tps[1x1]}")
-	for name in 1x1 1x2 2x1 2x1-no-overlap; do
+	for name in 1x1 1x2 2x1 2x1-no-overlap 2x1-dense-emb; do
 		t=$(med <<<"${tps[$name]}")
 		c=$(med <<<"${comm[$name]}")
 		printf "%-16s %-22s %12.0f %9.2fx %11.1f%%\n" "$preset" "$name (ranks x threads)" "$t" \

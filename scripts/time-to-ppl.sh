@@ -23,7 +23,9 @@
 # Both read the same HDF5 data set (runs/ptb.h5, made as scripts/ptb-small.sh
 # makes it).  Needs Debian's python3-torch and python3-h5py (checked first);
 # python3-matplotlib for the plot.  Long (tens of minutes per system): run it
-# in the background.
+# in the background.  Rerunning with the same OUT_DIR keeps what has finished
+# (engram's row, a PyTorch run whose log ends in its result) and runs the rest
+# again from the start (the time of an interrupted run is not worth keeping).
 #   scripts/time-to-ppl.sh > runs/time-to-ppl.out 2>&1 &
 #   DATA=small.h5 TARGET=1200 EPOCHS=3 scripts/time-to-ppl.sh runs/smoke-ttp  # smoke test
 # Env: TARGET, EPOCHS, TORCH_CONFIGS (PROCSxTHREADS list, default 2x1), DATA,
@@ -43,7 +45,6 @@ py=${PYTHON:-/usr/bin/python3}
 		"install Debian's packages: apt-get install python3-torch python3-h5py" >&2
 	exit 1
 }
-[ ! -e "$out" ] || { echo "time-to-ppl: $out exists; name a new OUT_DIR" >&2; exit 2; }
 mkdir -p "$out"
 scripts/build.sh build >/dev/null
 engram=build/engram
@@ -54,50 +55,59 @@ echo "time to validation perplexity <= $target, zaremba-small, data $data, at mo
 # ---- engram, 2 ranks ----
 run=$out/engram-2x1
 times=$out/engram-2x1.valid-times.txt	# epoch step ppl seconds
-echo "== engram: 2 ranks x 1 thread (log $run.log)"
-start=$(date +%s.%N)
-scripts/run-local.sh -n 2 train --data "$data" --run-dir "$run" --preset zaremba-small \
-	--batch 10 --epochs "$epochs" --log-seconds 60 ${EXTRA:-} >"$run.log" 2>&1 &
-job=$!
-trap 'kill -TERM "$job" 2>/dev/null || true' TERM INT
-seen=0 hit='' windows=''
-while kill -0 "$job" 2>/dev/null; do
-	sleep 0.2
-	[ -s "$run/metrics.jsonl" ] || continue
-	n=$(grep -c -F '"split":"valid"' "$run/metrics.jsonl" || true)
-	[ "$n" -gt "$seen" ] || continue
-	now=$(date +%s.%N)
-	[ -n "$windows" ] || windows=$(sed -n 's/.* \([0-9]*\) windows per epoch.*/\1/p' "$run.log" | head -n 1)
-	grep -F '"split":"valid"' "$run/metrics.jsonl" | tail -n +$((seen + 1)) |
-		sed -n 's/.*"step":\([0-9]*\),"epoch":\([0-9]*\),.*"ppl":\([0-9.]*\).*/\2 \1 \3/p' |
-		awk -v s="$start" -v t="$now" '{ printf "%s %s %s %.1f\n", $1, $2, $3, t - s }' >>"$times"
-	seen=$n
-	tail -n 1 "$times" | awk '{ printf "engram: valid ppl %.2f after epoch %d (step %d), %.1f s\n", $3, $1, $2, $4 }'
-	# the first epoch-end validation at or under the target (a run cut by
-	# --steps also scores validation mid-epoch: not an epoch end)
-	if [ -z "$hit" ]; then
-		hit=$(awk -v x="$target" -v w="${windows:-0}" \
-			'$3 <= x && w > 0 && $2 % w == 0 { print; exit }' "$times")
-		if [ -n "$hit" ]; then
-			echo "engram: target reached; stopping the job"
-			kill -TERM "$job" 2>/dev/null || true
-		fi
-	fi
-done
-set +e
-wait "$job"
-rc=$?
-set -e
-trap - TERM INT
-if [ -z "$hit" ] && [ "$rc" -ne 0 ]; then
-	echo "time-to-ppl: engram failed (exit $rc); see $run.log" >&2
-	tail -n 5 "$run.log" >&2
-fi
 rows=$out/rows.txt	# system|config|epochs|seconds
-if [ -n "$hit" ]; then
-	echo "$hit" | awk '{ printf "engram|2 ranks x 1 thread (MPI)|%d|%.1f\n", $1, $4 }' >"$rows"
+engram_2x1() {
+	echo "== engram: 2 ranks x 1 thread (log $run.log)"
+	rm -rf "$run" "$times"
+	start=$(date +%s.%N)
+	scripts/run-local.sh -n 2 train --data "$data" --run-dir "$run" --preset zaremba-small \
+		--batch 10 --epochs "$epochs" --log-seconds 60 ${EXTRA:-} >"$run.log" 2>&1 &
+	job=$!
+	trap 'kill -TERM "$job" 2>/dev/null || true' TERM INT
+	seen=0 hit='' windows=''
+	while kill -0 "$job" 2>/dev/null; do
+		sleep 0.2
+		[ -s "$run/metrics.jsonl" ] || continue
+		n=$(grep -c -F '"split":"valid"' "$run/metrics.jsonl" || true)
+		[ "$n" -gt "$seen" ] || continue
+		now=$(date +%s.%N)
+		[ -n "$windows" ] || windows=$(sed -n 's/.* \([0-9]*\) windows per epoch.*/\1/p' "$run.log" | head -n 1)
+		grep -F '"split":"valid"' "$run/metrics.jsonl" | tail -n +$((seen + 1)) |
+			sed -n 's/.*"step":\([0-9]*\),"epoch":\([0-9]*\),.*"ppl":\([0-9.]*\).*/\2 \1 \3/p' |
+			awk -v s="$start" -v t="$now" '{ printf "%s %s %s %.1f\n", $1, $2, $3, t - s }' >>"$times"
+		seen=$n
+		tail -n 1 "$times" | awk '{ printf "engram: valid ppl %.2f after epoch %d (step %d), %.1f s\n", $3, $1, $2, $4 }'
+		# the first epoch-end validation at or under the target (a run cut by
+		# --steps also scores validation mid-epoch: not an epoch end)
+		if [ -z "$hit" ]; then
+			hit=$(awk -v x="$target" -v w="${windows:-0}" \
+				'$3 <= x && w > 0 && $2 % w == 0 { print; exit }' "$times")
+			if [ -n "$hit" ]; then
+				echo "engram: target reached; stopping the job"
+				kill -TERM "$job" 2>/dev/null || true
+			fi
+		fi
+	done
+	set +e
+	wait "$job"
+	rc=$?
+	set -e
+	trap - TERM INT
+	if [ -z "$hit" ] && [ "$rc" -ne 0 ]; then
+		echo "time-to-ppl: engram failed (exit $rc); see $run.log" >&2
+		tail -n 5 "$run.log" >&2
+	fi
+	if [ -n "$hit" ]; then
+		echo "$hit" | awk '{ printf "engram|2 ranks x 1 thread (MPI)|%d|%.1f\n", $1, $4 }' >"$rows"
+	else
+		echo "engram|2 ranks x 1 thread (MPI)|not reached|-" >"$rows"
+	fi
+}
+if grep -q '^engram|.*|[0-9.]*$' "$rows" 2>/dev/null; then
+	echo "== engram: finished already ($(head -n 1 "$rows"))"
+	sed -i -n '1p' "$rows"
 else
-	echo "engram|2 ranks x 1 thread (MPI)|not reached|-" >"$rows"
+	engram_2x1
 fi
 
 # ---- PyTorch peer ----
@@ -107,14 +117,20 @@ for cfg in "${configs[@]}"; do
 	case $ws$th in *[!0-9]*|'') echo "time-to-ppl: TORCH_CONFIGS wants PROCSxTHREADS, e.g. 2x1 (got $cfg)" >&2; exit 2 ;; esac
 	name=torch-${ws}x$th
 	case $ws in 1) desc="1 process x $th thread(s)" ;; *) desc="$ws processes x $th thread(s) (DDP, gloo)" ;; esac
-	echo "== pytorch: $desc (log $out/$name.log)"
-	mkdir -p "$out/$name"
-	set +e
-	"$py" scripts/torch_ptb.py --data "$data" --world-size "$ws" --threads "$th" \
-		--epochs "$epochs" --target-ppl "$target" --log-every 500 --json \
-		--metrics "$out/$name/metrics.jsonl" ${TORCH_EXTRA:-} >"$out/$name.log" 2>&1
-	rc=$?
-	set -e
+	if grep -q '^{.*"wall_s_at_target"' "$out/$name.log" 2>/dev/null; then
+		echo "== pytorch: $desc: finished already ($out/$name.log)"
+		rc=0
+	else
+		echo "== pytorch: $desc (log $out/$name.log)"
+		rm -rf "${out:?}/$name"
+		mkdir -p "$out/$name"
+		set +e
+		"$py" scripts/torch_ptb.py --data "$data" --world-size "$ws" --threads "$th" \
+			--epochs "$epochs" --target-ppl "$target" --log-every 500 --json \
+			--metrics "$out/$name/metrics.jsonl" ${TORCH_EXTRA:-} >"$out/$name.log" 2>&1
+		rc=$?
+		set -e
+	fi
 	grep -E '^(valid|target)' "$out/$name.log" | sed 's/^/pytorch: /' || true
 	json=$(grep '^{' "$out/$name.log" | tail -n 1 || true)
 	if [ "$rc" -ne 0 ] || [ -z "$json" ]; then

@@ -17,13 +17,14 @@ awk 'BEGIN { x = 7; for (i = 0; i < 30000; i++) { x = (x * 1103515245 + 12345) %
 	printf "%c", 97 + int(x / 65536) % 20; if (i % 60 == 59) printf "\n" } }' > "$dir/t.txt"
 "$engram" prepare --quiet --tokenizer char -o "$dir/t.h5" "$dir/t.txt" || bad prepare
 
-# run P B OUT [FLAGS...]: 8 steps, no dropout, fixed seed
+# run P B OUT [FLAGS...]: 8 steps, no dropout, fixed seed (DATA and MODEL
+# replace the data set and the model's flags)
 run() {
 	local np=$1 b=$2 out=$3
 	shift 3
-	"$mpiexec" -n "$np" "$engram" train --data "$dir/t.h5" --run-dir "$dir/$out" \
-		--layers 2 --hidden 24 --embed 12 --bptt 10 --batch "$b" --steps 8 --epochs 1 \
-		--optimizer adam --lr 0.01 --clip 1 --seed 5 --threads 1 --quiet "$@" \
+	"$mpiexec" -n "$np" "$engram" train --data "${DATA:-$dir/t.h5}" --run-dir "$dir/$out" \
+		${MODEL:---layers 2 --hidden 24 --embed 12 --bptt 10 --steps 8 --seed 5} \
+		--batch "$b" --epochs 1 --optimizer adam --lr 0.01 --clip 1 --threads 1 --quiet "$@" \
 		> "$dir/$out.log" 2>&1 || bad "run $np x $b $out: $(tail -3 "$dir/$out.log")"
 }
 same() { # A B [TOL]: weights equal (bit-exact without TOL)
@@ -60,6 +61,26 @@ run 2 6 p2-accum --accum 2
 same p2 p2-accum 1e-5
 run 1 12 p1-accum --accum 3
 same p1 p1-accum 1e-5
+
+# a word vocabulary of 400 types: a window reads a few dozen of them, so the
+# embedding's gradient is summed over the union of rows the ranks read,
+# packed (--sparse-emb on, the default), instead of whole
+awk 'BEGIN { x = 11; for (i = 0; i < 6000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
+	u = (x / 2147483648); printf "w%d%s", int(400 * u * u * u), (i % 12 == 11) ? "\n" : " " } }' > "$dir/w.txt"
+"$engram" prepare --quiet --tokenizer word -o "$dir/w.h5" "$dir/w.txt" || bad "prepare words"
+run_w() { DATA=$dir/w.h5 MODEL="--layers 1 --hidden 16 --embed 10 --bptt 6 --steps 6 --seed 3" run "$@"; }
+run_w 1 12 w1
+run_w 2 6 w2
+run_w 2 6 w2-dense --sparse-emb off
+run_w 2 6 w2-overlap --overlap on
+run_w 3 4 w3-overlap --overlap on --bucket-mb 0.001
+run_w 3 4 w3-dense --sparse-emb off
+same w2 w2-dense
+same w2 w2-overlap
+same w1 w2 1e-5
+same w3-dense w3-overlap 1e-5
+same w1 w3-overlap 1e-5
+grep -q 'sparse' "$dir/w2.log" && ok || bad "the log does not say the embedding gradient goes sparse"
 
 # distributed evaluation equals one rank with the same streams
 e1=$("$engram" eval --ckpt "$dir/p1" --data "$dir/t.h5" --split valid --batch 4 --bptt 10 --json --threads 1)

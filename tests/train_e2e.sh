@@ -38,6 +38,13 @@ train() { # DIR [FLAGS...]
 		--epochs 3 --threads 1 --seed 7 --log-every 20 --quiet "$@"
 }
 
+# bad flags: one line naming the flag, exit 2, nothing else on the terminal
+for args in "" "--data $dir/toy.h5 --run-dir $dir/x --sparse-emb maybe" "--data $dir/nope.h5 --run-dir $dir/x"; do
+	out=$("$engram" train $args 2>&1)
+	rc=$?
+	[ "$rc" -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && ok || bad "train $args: exit $rc, $(wc -l <<<"$out") lines: $(head -3 <<<"$out")"
+done
+
 train "$dir/a" > "$dir/a.log" 2>&1 && ok || bad "train: $(tail -3 "$dir/a.log")"
 m="$dir/a/metrics.jsonl"
 for key in step epoch loss ppl lr grad_norm tok_per_s; do

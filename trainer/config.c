@@ -21,7 +21,7 @@ void train_cfg_default(train_cfg_t *c)
 		.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
 		.decay_after = 4, .lr_decay = 0.5, .patience = 0,
 		.warmup = 0, .min_lr = 0.0,
-		.bucket_mb = 4.0, .overlap = "auto",
+		.bucket_mb = 4.0, .overlap = "auto", .sparse_emb = "on",
 		.resume = NULL, .ckpt_every = 0, .keep = 3, .allow_data_change = 0,
 		.eval_batch = 0, .on_nan = "stop", .on_spike = "off",
 		.spike_sigma = 6.0, .spike_window = 100, .rollback_lr = 0.5,
@@ -114,6 +114,7 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--min-lr", CLI_DOUBLE, &c->min_lr, "X", "cosine schedule: final lr" },
 		{ "--bucket-mb", CLI_DOUBLE, &c->bucket_mb, "X", "MiB of gradients per allreduce bucket" },
 		{ "--overlap", CLI_STR, &c->overlap, "WHEN", "on: each gradient bucket's allreduce starts while backward goes on; off: one blocking allreduce after backward; auto: on when the ranks span hosts, off on one host (shared memory: nothing to hide the copies behind)" },
+		{ "--sparse-emb", CLI_STR, &c->sparse_emb, "on|off", "on: sum only the embedding rows some rank's window read (a bitmap of rows, then the rows packed); off: the whole embedding gradient (with --tie it is always whole)" },
 		{ "--resume", CLI_STR, &c->resume, "auto|FILE", "continue from the newest checkpoint in --run-dir (auto; starts fresh when there is none) or from FILE" },
 		{ "--ckpt-every", CLI_I64, &c->ckpt_every, "N", "also checkpoint every N optimizer steps (checkpoints are always written at epoch ends and at the end)" },
 		{ "--keep", CLI_INT, &c->keep, "K", "newest checkpoints kept in --run-dir, besides best.h5 (the best validation)" },
@@ -170,6 +171,8 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		return -1;
 	if (strcmp(c->overlap, "auto") && strcmp(c->overlap, "on") && strcmp(c->overlap, "off"))
 		return err_set(e, "--overlap must be auto, on or off (got '%s')", c->overlap);
+	if (strcmp(c->sparse_emb, "on") && strcmp(c->sparse_emb, "off"))
+		return err_set(e, "--sparse-emb must be on or off (got '%s')", c->sparse_emb);
 	if (!(c->bucket_mb > 0))
 		return err_set(e, "--bucket-mb must be > 0 (got %g)", c->bucket_mb);
 	if (!(c->lr > 0))
@@ -256,7 +259,7 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		"\"optimizer\":\"%s\",\"loss_avg\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
 		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
 		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
-		"\"bucket_mb\":%g,\"overlap\":\"%s\",\"on_nan\":\"%s\",\"on_spike\":\"%s\",\"seed\":%lld}",
+		"\"bucket_mb\":%g,\"overlap\":\"%s\",\"sparse_emb\":\"%s\",\"on_nan\":\"%s\",\"on_spike\":\"%s\",\"seed\":%lld}",
 		json_esc(c->data, data, sizeof(data)),
 		json_esc(c->preset ? c->preset : "", preset, sizeof(preset)), m->vocab,
 		m->embed, m->hidden,
@@ -266,7 +269,7 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		c->lr, c->clip, c->momentum, c->weight_decay,
 		c->beta1, c->beta2, c->eps, json_esc(c->schedule, sched, sizeof(sched)), c->decay_after,
 		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
-		c->bucket_mb, c->overlap, json_esc(c->on_nan, nan, sizeof(nan)),
+		c->bucket_mb, c->overlap, c->sparse_emb, json_esc(c->on_nan, nan, sizeof(nan)),
 		json_esc(c->on_spike, spike, sizeof(spike)), c->seed);
 }
 

@@ -33,6 +33,7 @@ typedef struct {
 	/* gradient exchange */
 	double bucket_mb;
 	const char *overlap;	/* auto (on across hosts, off within one), on, off */
+	const char *sparse_emb;	/* on: only the embedding rows read are summed */
 	/* checkpoints */
 	const char *resume;	/* NULL, "auto" or a file */
 	long long ckpt_every;	/* steps; 0 = epoch ends and the end only */

@@ -156,6 +156,12 @@ static int setup_model(trainer_t *tr, err_t *e)
 	if (ar_init(&tr->ar, tr->comm, tr->model.grads, tr->model.n,
 		    (size_t)(c->bucket_mb * 1048576.0 / sizeof(float)), overlap_on(tr), e))
 		return -1;
+	/* the embedding, last in the buffer, gets gradient only in the rows of
+	 * the step's input tokens; tied, it is the dense output projection */
+	if (tr->comm->size > 1 && !tr->mcfg.tie && !strcmp(c->sparse_emb, "on") &&
+	    ar_sparse_init(&tr->ar, tr->mcfg.vocab, tr->mcfg.embed,
+			   (size_t)c->bptt * (size_t)c->batch, e))
+		return -1;
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
 	tr->epoch = 1;
@@ -199,6 +205,21 @@ static int open_metrics(trainer_t *tr, err_t *e)
 	return 0;
 }
 
+static void print_exchange(const trainer_t *tr)
+{
+	const ar_t *a = &tr->ar;
+
+	printf("  gradients: %.1f MiB summed over ranks in %d bucket%s of %.2f MiB, %s",
+	       (double)a->dense * 4 / 1048576.0, a->nbuckets, a->nbuckets == 1 ? "" : "s",
+	       (double)a->bucket * 4 / 1048576.0,
+	       a->overlap ? "overlapped with backward" : "after backward");
+	if (a->rows)
+		printf("; embedding sparse: only the rows read (at most %d of %d, else whole)\n",
+		       a->max_pack, a->rows);
+	else
+		printf("\n");
+}
+
 static void print_start(trainer_t *tr)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -219,6 +240,8 @@ static void print_start(trainer_t *tr)
 	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
 	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
 	       (long long)tr->total_steps);
+	if (tr->comm->size > 1)
+		print_exchange(tr);
 	if (tr->lay.dropped)
 		printf("  the last %lld tokens of train (%.2f%%) fit no window and are not used\n",
 		       (long long)tr->lay.dropped,
@@ -389,6 +412,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	tr->lw.t_data += clock_now() - t0;
 	memset(m->grads, 0, m->n * sizeof(float));
 	ar_begin(&tr->ar);
+	for (int b = 0; b < c->batch; b++)
+		ar_mark(&tr->ar, tr->tok + (size_t)b * (T + 1), (size_t)T);
 	for (int k = 0; k < c->accum; k++) {
 		const int32_t *tok = tr->tok + (size_t)k * tr->micro * (T + 1);
 		/* exchange once per step: only the last micro-batch's backward
