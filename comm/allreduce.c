@@ -6,13 +6,28 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * Each advance of the ready prefix starts one range, [off, ready), cut into
+ * equal buckets of at most a->bucket floats: so buckets end where layers
+ * end, and a layer's gradients go out as soon as backward finishes them.
+ * A range costs at most one bucket more than a fixed grid would; after
+ * AR_MAX_RANGES - 1 ranges the rest waits for the whole dense part.
+ */
+#define AR_MAX_RANGES 32
+
 /* req[] slots after the buckets' */
-#define REQ_MARKS(a) ((a)->nbuckets)
-#define REQ_TAIL(a) ((a)->nbuckets + 1)
+#define REQ_MARKS(a) ((a)->nslots)
+#define REQ_TAIL(a) ((a)->nslots + 1)
 
 static int count_buckets(size_t floats, size_t bucket)
 {
 	return (int)((floats + bucket - 1) / bucket);
+}
+
+static void set_slots(ar_t *a)
+{
+	a->nbuckets = count_buckets(a->dense, a->bucket);
+	a->nslots = a->nbuckets + AR_MAX_RANGES;
 }
 
 int ar_init(ar_t *a, comm_t *c, float *buf, size_t n, size_t bucket_floats,
@@ -26,10 +41,10 @@ int ar_init(ar_t *a, comm_t *c, float *buf, size_t n, size_t bucket_floats,
 	/* MPI counts are int */
 	if (a->bucket > (size_t)1 << 30)
 		a->bucket = (size_t)1 << 30;
-	a->nbuckets = count_buckets(n, a->bucket);
+	set_slots(a);
 	a->overlap = overlap;
 	a->npack = -1;
-	a->req = err_calloc((size_t)a->nbuckets + 2, sizeof(*a->req), "allreduce requests", e);
+	a->req = err_calloc((size_t)a->nslots + 2, sizeof(*a->req), "allreduce requests", e);
 	if (!a->req)
 		return -1;
 	ar_begin(a);
@@ -52,7 +67,7 @@ int ar_sparse_init(ar_t *a, int rows, int width, size_t max_touch, err_t *e)
 	a->rows = rows;
 	a->width = width;
 	a->dense = a->n - tail;
-	a->nbuckets = count_buckets(a->dense, a->bucket);
+	set_slots(a);	/* fewer than before: req[] is large enough */
 	a->words = (rows + 63) / 64;
 	a->max_pack = (int)maxp;
 	a->marks = err_calloc((size_t)a->words, sizeof(*a->marks), "sparse gradient row bitmap", e);
@@ -78,11 +93,13 @@ void ar_free(ar_t *a)
 
 void ar_begin(ar_t *a)
 {
+	a->off = 0;
 	a->started = 0;
+	a->ranges = 0;
 	a->failed = 0;
 	a->t_comm = 0;
 	a->marks_started = 0;
-	for (int k = 0; k < a->nbuckets + 2; k++)
+	for (int k = 0; k < a->nslots + 2; k++)
 		a->req[k] = MPI_REQUEST_NULL;
 	if (a->marks)
 		memset(a->marks, 0, (size_t)a->words * sizeof(*a->marks));
@@ -105,15 +122,26 @@ static void fail(ar_t *a, const char *what)
 	}
 }
 
-static void start(ar_t *a, int k)
+/* Starts [a->off, end) in equal buckets of at most a->bucket floats. */
+static void start_range(ar_t *a, size_t end)
 {
-	size_t off = (size_t)k * a->bucket;
-	size_t cnt = a->dense - off < a->bucket ? a->dense - off : a->bucket;
+	size_t len = end - a->off, k, cnt;
 
-	if (MPI_Iallreduce(MPI_IN_PLACE, a->buf + off, (int)cnt, MPI_FLOAT,
-			   MPI_SUM, a->comm->world, &a->req[k]) != MPI_SUCCESS && !a->failed) {
-		a->failed = 1;
-		err_set(&a->err, "MPI Iallreduce of gradient bucket %d (%zu floats) failed", k, cnt);
+	if (end <= a->off)
+		return;
+	k = (len + a->bucket - 1) / a->bucket;
+	cnt = (len + k - 1) / k;
+	a->ranges++;
+	for (; a->off < end; a->off += cnt) {
+		if (cnt > end - a->off)
+			cnt = end - a->off;
+		if (MPI_Iallreduce(MPI_IN_PLACE, a->buf + a->off, (int)cnt, MPI_FLOAT, MPI_SUM,
+				   a->comm->world, &a->req[a->started]) != MPI_SUCCESS && !a->failed) {
+			a->failed = 1;
+			err_set(&a->err, "MPI Iallreduce of gradient bucket %d (%zu floats) failed",
+				a->started, cnt);
+		}
+		a->started++;
 	}
 }
 
@@ -185,13 +213,12 @@ void ar_ready(void *ctx, size_t ready)
 	/* the bitmap first: it is known before backward starts */
 	if (a->marks && !a->marks_started)
 		start_marks(a);
-	while (a->started < a->nbuckets &&
-	       (size_t)(a->started + 1) * a->bucket <= ready)
-		start(a, a->started++);
-	if (a->started < a->nbuckets && ready >= a->dense)
-		start(a, a->started++);
+	if (ready > a->dense)
+		ready = a->dense;
+	if (ready > a->off && (a->ranges < AR_MAX_RANGES - 1 || ready == a->dense))
+		start_range(a, ready);
 	/* drive the buckets in flight: libnbc moves only inside MPI calls */
-	if (MPI_Testall(a->nbuckets + 2, a->req, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+	if (MPI_Testall(a->nslots + 2, a->req, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
 		fail(a, "MPI Testall on the gradient buckets");
 	a->t_comm += clock_now() - t0;
 }
@@ -220,7 +247,7 @@ static int finish_blocking(ar_t *a, err_t *e)
 	if (!a->marks)
 		return 0;
 	start_marks(a);
-	if (wait_all(a, a->nbuckets + 2, "MPI_Wait (sparse gradient row bitmap)", e))
+	if (wait_all(a, a->nslots + 2, "MPI_Wait (sparse gradient row bitmap)", e))
 		return -1;
 	pack_union(a);
 	if (a->npack < 0)
@@ -243,8 +270,7 @@ int ar_finish(ar_t *a, err_t *e)
 		a->t_comm += clock_now() - t0;
 		return rc;
 	}
-	while (a->started < a->nbuckets)
-		start(a, a->started++);
+	start_range(a, a->dense);
 	if (a->marks) {
 		if (!a->marks_started)
 			start_marks(a);
@@ -259,7 +285,7 @@ int ar_finish(ar_t *a, err_t *e)
 			start_tail(a);
 		}
 	}
-	rc = wait_all(a, a->nbuckets + 2, "MPI_Waitall (gradient buckets)", e);
+	rc = wait_all(a, a->nslots + 2, "MPI_Waitall (gradient buckets)", e);
 	a->t_comm += clock_now() - t0;
 	if (rc)
 		return -1;

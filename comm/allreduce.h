@@ -5,7 +5,9 @@
  *
  * Backward finishes the gradient buffer from its start (the output layer,
  * then the LSTM layers from the top, the embedding last; see model.h), so
- * "ready" is a growing prefix: every bucket wholly inside it can start.
+ * "ready" is a growing prefix: each time it grows, the new part starts,
+ * cut into equal buckets of at most bucket_floats (so buckets end where
+ * layers end).
  * Between time steps backward reports the same prefix again, and each call
  * tests the buckets in flight so that MPI makes progress on them.
  *
@@ -31,9 +33,12 @@ typedef struct {
 	float *buf;		/* the gradients, n floats, not owned */
 	size_t n, bucket;	/* floats in all, per bucket */
 	size_t dense;		/* floats before the sparse tail (n without one) */
-	int nbuckets, started, overlap;
-	MPI_Request *req;	/* one per bucket, then the bitmap's, then the
-				 * tail's; owned */
+	size_t off;		/* floats of the dense part started this step */
+	int nbuckets;		/* dense / bucket, rounded up */
+	int nslots;		/* bucket requests: nbuckets + one per range */
+	int started, ranges, overlap;	/* buckets, ranges started this step */
+	MPI_Request *req;	/* nslots for buckets, then the bitmap's, then
+				 * the tail's; owned */
 	int failed;		/* an MPI call failed inside the hook */
 	err_t err;
 	double t_comm;		/* seconds spent in MPI calls this step */

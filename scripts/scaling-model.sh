@@ -7,7 +7,7 @@
 # (tests/bench/bench_model on this machine), ALPHA (seconds per message,
 # default 10e-6), LINK_EFF (share of line rate reached, default 0.9),
 # HIDE (share of the step during which bucketed allreduces can overlap
-# backward, default 0.4), BUCKET_MB (default 4: each bucket pays the
+# backward, default 0.4), BUCKET_MB (default 16: each bucket pays the
 # latency term once).
 # The embedding gradient is sent sparse (--sparse-emb on): only the rows of
 # the union of the P ranks' windows, packed, or whole when that union is
@@ -17,7 +17,7 @@
 # are dense at every P.
 set -euo pipefail
 awk -v alpha="${ALPHA:-10e-6}" -v eff="${LINK_EFF:-0.9}" -v hide="${HIDE:-0.4}" \
-	-v bucket="$(( ${BUCKET_MB:-4} * 1048576 ))" 'BEGIN {
+	-v bucket="$(( ${BUCKET_MB:-16} * 1048576 ))" 'BEGIN {
 	# name, params, embedding params (the last bucket), batch, step seconds
 	n = split("keras-seed zaremba-small zaremba-medium char-rnn large", name, " ")
 	split("193000 4651600 19775200 3425345 37300000", np, " ")

@@ -1,7 +1,8 @@
 /*
  * test_allreduce_mpi.c - under mpiexec -n P: the gradient exchange
  * (comm/allreduce.c) against one plain MPI_Allreduce of the whole buffer.
- * Overlap on and off, buckets of 1 float to all of it, and a row-sparse
+ * Overlap on and off, buckets of 1 float to all of it, a ready prefix that
+ * grows a few times or a hundred, and a row-sparse
  * tail whose rows each rank touches at random: a small union (sent packed),
  * a union too large to pack (sent dense), and none at all.
  */
@@ -33,7 +34,7 @@ static void fill(float *g, int32_t *ids, int nrows, int rank, int seed)
 }
 
 static void one_case(comm_t *c, int overlap, size_t bucket, int nrows, int seed,
-		     int expect_packed)
+		     int expect_packed, int fine)
 {
 	static float g[N], ref[N];
 	static int32_t ids[R * 2];
@@ -56,6 +57,9 @@ static void one_case(comm_t *c, int overlap, size_t bucket, int nrows, int seed,
 	ar_ready(&a, 0);
 	ar_ready(&a, D / 3);
 	ar_ready(&a, D / 3);
+	/* fine: more advances than ranges the exchange keeps apart */
+	for (int k = D / 3; fine && k < D; k += 7)
+		ar_ready(&a, (size_t)k);
 	ar_ready(&a, D);
 	ar_ready(&a, N);
 	CHECK(!ar_finish(&a, &e), "%s", e.msg);
@@ -91,9 +95,10 @@ int main(int argc, char **argv)
 	}
 	for (int ov = 0; ov < 2; ov++)
 		for (int b = 0; b < 4; b++) {
-			one_case(&c, ov, buckets[b], 20, 1 + b, 1);	/* packed */
-			one_case(&c, ov, buckets[b], 0, 10 + b, 1);	/* no rows */
-			one_case(&c, ov, buckets[b], 2 * R, 20 + b, 0);	/* dense */
+			one_case(&c, ov, buckets[b], 20, 1 + b, 1, 0);	/* packed */
+			one_case(&c, ov, buckets[b], 0, 10 + b, 1, 0);	/* no rows */
+			one_case(&c, ov, buckets[b], 2 * R, 20 + b, 0, 0);	/* dense */
+			one_case(&c, ov, buckets[b], 20, 30 + b, 1, 1);	/* many ranges */
 		}
 	int rc = check_done(c.rank == 0 ? "test_allreduce_mpi" : "test_allreduce_mpi (rank)");
 	comm_free(&c);

@@ -209,10 +209,13 @@ static void print_exchange(const trainer_t *tr)
 {
 	const ar_t *a = &tr->ar;
 
-	printf("  gradients: %.1f MiB summed over ranks in %d bucket%s of %.2f MiB, %s",
-	       (double)a->dense * 4 / 1048576.0, a->nbuckets, a->nbuckets == 1 ? "" : "s",
-	       (double)a->bucket * 4 / 1048576.0,
-	       a->overlap ? "overlapped with backward" : "after backward");
+	if (a->overlap)
+		printf("  gradients: %.1f MiB summed over ranks while backward runs, each layer's"
+		       " as soon as it is done, in buckets of at most %.2f MiB",
+		       (double)a->dense * 4 / 1048576.0, (double)a->bucket * 4 / 1048576.0);
+	else
+		printf("  gradients: %.1f MiB summed over ranks after backward",
+		       (double)a->dense * 4 / 1048576.0);
 	if (a->rows)
 		printf("; embedding sparse: only the rows read (at most %d of %d, else whole)\n",
 		       a->max_pack, a->rows);
