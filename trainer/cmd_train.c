@@ -47,7 +47,7 @@ int cmd_train(int argc, char **argv)
 			  "per log line and per evaluation), DIR/config.json and checkpoints\n"
 			  "DIR/ckpt-s<step>.h5 (the newest --keep, and best.h5).\n"
 			  "Memory per rank: the activations of one window, about 4*L*T*B*H floats for\n"
-			  "the LSTM layers plus a block of at most 8 MiB of the output layer's logits\n"
+			  "the LSTM layers plus a block of at most 32 MiB of the output layer's logits\n"
 			  "(the T*B*V logits never exist at once); the run prints the exact figure and\n"
 			  "stops at start if it cannot be allocated.\n"
 			  "Defaults below are the built-in ones, or the preset's when --preset is given.",

@@ -242,9 +242,7 @@ void model_state_free(model_state_t *s)
  * are of equal size (the last one may be shorter), and never fewer than
  * BLOCK_MIN_ROWS rows (the K of the g_out_W GEMM) unless the window is.
  */
-#ifndef BLOCK_BYTES
-#define BLOCK_BYTES (8u << 20)
-#endif
+#define BLOCK_BYTES MODEL_OUT_BLOCK_BYTES
 #define BLOCK_MIN_ROWS 128
 
 static int block_rows(size_t TB, size_t V)

@@ -42,6 +42,13 @@
 #include "trainer/rng.h"
 
 #define MODEL_MAX_LAYERS 8
+/* The output layer's logits are computed in row blocks of at most this
+ * many bytes (model.c, block_rows).  32 MiB measured 3-9% faster than 8
+ * (tests/bench/RESULTS.md): OpenBLAS packs out_W again for every GEMM
+ * call, so fewer, taller blocks pack it fewer times. */
+#ifndef MODEL_OUT_BLOCK_BYTES
+#define MODEL_OUT_BLOCK_BYTES (32u << 20)
+#endif
 #define MODEL_MAX_TENSORS (3 * MODEL_MAX_LAYERS + 3)
 
 typedef struct {
@@ -149,7 +156,8 @@ double model_forward_eval(model_t *m, model_work_t *w, model_state_t *s,
 
 /*
  * Logits of the last forward, (T*B) x V, row t*B + b (time-major), when
- * the window's T*B rows fit one output block (T*B*V*4 <= 8 MiB, or T*B <=
+ * the window's T*B rows fit one output block (T*B*V*4 <=
+ * MODEL_OUT_BLOCK_BYTES, or T*B <=
  * 128; always for sampling's T = B = 1); NULL when the output layer ran in
  * several blocks and no whole logits matrix existed.  After
  * model_forward_train the buffer holds grad_scale * d(loss sum)/d(logits)
