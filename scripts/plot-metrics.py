@@ -38,7 +38,7 @@ def parse():
     p.add_argument("--x", choices=["epoch", "step"], default="epoch",
                    help="x axis of the training panel (default epoch)")
     p.add_argument("--train", choices=["ppl", "loss"], default="ppl",
-                   help="training panel: perplexity or loss in nats/token (default ppl)")
+                   help="both panels: perplexity or loss in nats/token (default ppl)")
     p.add_argument("--labels", default=None, help="comma-separated labels, one per run")
     p.add_argument("--title", default=None)
     p.add_argument("--hline", action="append", default=[], metavar="Y[:LABEL]",
@@ -82,7 +82,7 @@ def read_run(path):
         if os.path.exists(tb):
             try:
                 with open(tb) as fh:
-                    t1 = json.loads(fh.read().strip().splitlines()[-1])["ppl"]
+                    t1 = json.loads(fh.read().strip().splitlines()[-1])
             except (ValueError, KeyError, IndexError):
                 pass
     return train, valid, t1
@@ -109,8 +109,8 @@ def main():
         name = labels[i] if labels else os.path.basename(os.path.normpath(run))
         if name == "metrics.jsonl":
             name = os.path.basename(os.path.dirname(os.path.abspath(run)))
-        if t1 is not None:
-            name += f" (test {t1:.1f})"
+        if t1 is not None and a.train in t1:
+            name += f" (test {t1[a.train]:{'.1f' if a.train == 'ppl' else '.3f'}})"
         c = colors[i % len(colors)]
         if train:
             xs = [o["x_epoch"] if a.x == "epoch" else o["step"] for o in train]
@@ -119,9 +119,10 @@ def main():
             limits(ax1, ys)
         if valid:
             xs = [o["x_epoch"] for o in valid]
-            ys = [o["ppl"] for o in valid]
+            ys = [o[a.train] for o in valid]
+            fmt = ".1f" if a.train == "ppl" else ".4f"
             ax2.plot(xs, ys, color=c, marker="o", ms=4, lw=1.2,
-                     label=f"{name}: last {ys[-1]:.1f}, best {min(ys):.1f}")
+                     label=f"{name}: last {ys[-1]:{fmt}}, best {min(ys):{fmt}}")
             limits(ax2, ys)
     for k, h in enumerate(a.hline):
         y, _, lab = h.partition(":")
@@ -131,7 +132,7 @@ def main():
             sys.exit(f"plot-metrics.py: --hline wants Y[:LABEL] (got {h!r})")
         ax2.axhline(y, color="0.4", ls=("--", ":", "-.")[k % 3], lw=1, label=lab or f"{y:g}")
         lim[ax2].append((y, y))
-    ppl_axes = [ax2] + ([ax1] if a.train == "ppl" else [])
+    ppl_axes = [ax1, ax2] if a.train == "ppl" else []
     for ax in (ax1, ax2):
         if not lim[ax]:
             continue
@@ -153,7 +154,7 @@ def main():
     ax1.set_ylabel("training perplexity" if a.train == "ppl" else "training loss (nats/token)")
     ax1.set_title("training (mean over each log interval)")
     ax2.set_xlabel("epoch")
-    ax2.set_ylabel("validation perplexity")
+    ax2.set_ylabel("validation perplexity" if a.train == "ppl" else "validation loss (nats/token)")
     ax2.set_title("validation (training layout)")
     for ax in (ax1, ax2):
         ax.grid(True, which="both", alpha=0.3)

@@ -12,7 +12,8 @@
 # after the last epoch and the best epoch in the training layout, and the best
 # checkpoint's score with the split read as one stream (RUN_DIR/valid-batch1.json,
 # test-batch1.json), and writes a 500-character sample from the best checkpoint
-# to RUN_DIR/sample.txt.  Hours on 2 cores: run it in the background.
+# to RUN_DIR/sample.txt, and the curves to RUN_DIR/curves.png (with Debian's
+# python3-matplotlib).  About an hour on 2 cores: run it in the background.
 #   nohup scripts/shakespeare-char.sh 2 > runs/shakespeare-char-np2.log 2>&1 &
 #   STEPS=20 scripts/shakespeare-char.sh 2 runs/smoke-shakespeare   # smoke test
 # Env: STEPS (stop after N steps in total), CKPT_EVERY, EXTRA (more train flags),
@@ -78,3 +79,10 @@ grep -F '"split":"valid"' "$run/metrics.jsonl" |
 	}'
 echo "sample (500 characters, temperature ${TEMPERATURE:-0.8}) in $run/sample.txt:"
 cat "$run/sample.txt"
+
+# the curves, where Debian's matplotlib is installed
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+	/usr/bin/python3 scripts/plot-metrics.py "$run" --train loss \
+		--hline "1.47:nanoGPT char Transformer (its 10% val split)" \
+		-o "$run/curves.png" || echo "shakespeare-char: the plot failed" >&2
+fi
