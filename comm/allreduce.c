@@ -190,14 +190,16 @@ static void unpack_union(ar_t *a)
 		memcpy(tail + (size_t)a->idx[k] * w, a->pack + (size_t)k * w, w * sizeof(float));
 }
 
-/* The tail's sum, packed or (a large union) dense in place, as a request. */
+/* The packed rows' sum, as a request (their count fits an int: see
+ * ar_sparse_init).  A union too large to pack is summed after the buckets,
+ * whole, by comm_allreduce_sum_f32, which slices what an int cannot count. */
 static void start_tail(ar_t *a)
 {
-	float *p = a->npack < 0 ? a->buf + a->dense : a->pack;
-	size_t cnt = a->npack < 0 ? a->n - a->dense : (size_t)a->npack * a->width;
+	size_t cnt = (size_t)a->npack * a->width;
 
-	if (cnt && MPI_Iallreduce(MPI_IN_PLACE, p, (int)cnt, MPI_FLOAT, MPI_SUM,
-				  a->comm->world, &a->req[REQ_TAIL(a)]) != MPI_SUCCESS)
+	if (a->npack > 0 &&
+	    MPI_Iallreduce(MPI_IN_PLACE, a->pack, (int)cnt, MPI_FLOAT, MPI_SUM,
+			   a->comm->world, &a->req[REQ_TAIL(a)]) != MPI_SUCCESS)
 		fail(a, "MPI Iallreduce of the sparse gradient rows");
 }
 
@@ -286,6 +288,8 @@ int ar_finish(ar_t *a, err_t *e)
 		}
 	}
 	rc = wait_all(a, a->nslots + 2, "MPI_Waitall (gradient buckets)", e);
+	if (!rc && a->marks && a->npack < 0)
+		rc = comm_allreduce_sum_f32(a->comm, a->buf + a->dense, a->n - a->dense, e);
 	a->t_comm += clock_now() - t0;
 	if (rc)
 		return -1;
