@@ -52,7 +52,7 @@ static size_t tsize(const model_tensor_t *t)
 
 static int info(const char *arg, int json, err_t *e)
 {
-	char path[4600];
+	char path[4600], val[64];
 	model_t m;
 	ckpt_meta_t meta;
 	ckpt_t c;
@@ -64,6 +64,11 @@ static int info(const char *arg, int json, err_t *e)
 		model_free(&m);
 		return -1;
 	}
+	if (isfinite(meta.val_loss))
+		snprintf(val, sizeof(val), "loss %.4f, perplexity %.2f", meta.val_loss,
+			 exp(meta.val_loss));
+	else
+		snprintf(val, sizeof(val), "none yet");
 	if (json)
 		printf("{\"path\":\"%s\",\"format_version\":%d,\"step\":%lld,\"epoch\":%lld,"
 		       "\"val_loss\":%s%.6g,\"config\":%s,\"tensors\":[",
@@ -78,10 +83,8 @@ static int info(const char *arg, int json, err_t *e)
 		       path, CKPT_FORMAT_VERSION, (long long)meta.vocab, (long long)meta.embed,
 		       (long long)meta.layers, (long long)meta.hidden, meta.tie ? ", tied" : "",
 		       meta.tokenizer, (long long)meta.step, (long long)meta.epoch,
-		       isfinite(meta.val_loss) ? "" : "none yet", meta.run_config,
+		       val, meta.run_config,
 		       "tensor", "shape", "dtype", "raw", "stored", "L2", "min", "max", "mean");
-	if (!json && isfinite(meta.val_loss))
-		printf("  (validation loss %.4f, perplexity %.2f)\n", meta.val_loss, exp(meta.val_loss));
 	for (int i = 0; i < m.ntensors; i++) {
 		const model_tensor_t *t = &m.tensor[i];
 		tstats_t s = stats(m.params + t->off, tsize(t));
