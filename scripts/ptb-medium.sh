@@ -3,7 +3,7 @@
 # (2 x 650, dropout 0.5 on the non-recurrent connections, init 0.05, batch 20,
 # bptt 35, SGD lr 1, clip 5, 39 epochs, lr / 1.2 per epoch after epoch 6; paper:
 # valid 86.2, test 82.7) on NP ranks (default 2) with the same global batch 20.
-# About 5 hours on 2 ranks on 2 cores (≈ 2,000 tokens/s), so it is resumable: it checkpoints at each epoch
+# Days of CPU time on 2 cores, so it is resumable: it checkpoints at each epoch
 # end and every CKPT_EVERY steps (default 250, about a fifth of an epoch), and
 # rerunning the same command continues from the newest checkpoint (--resume
 # auto).  To stop it cleanly, send SIGTERM (or Ctrl-C) to this script: every
