@@ -15,9 +15,10 @@
  */
 #define AR_MAX_RANGES 32
 
-/* req[] slots after the buckets' */
-#define REQ_MARKS(a) ((a)->nslots)
-#define REQ_TAIL(a) ((a)->nslots + 1)
+/* req[]: the bitmap's, the packed rows', then the buckets' in order */
+#define REQ_MARKS 0
+#define REQ_TAIL 1
+#define REQ_BUCKETS 2
 
 static int count_buckets(size_t floats, size_t bucket)
 {
@@ -44,7 +45,7 @@ int ar_init(ar_t *a, comm_t *c, float *buf, size_t n, size_t bucket_floats,
 	set_slots(a);
 	a->overlap = overlap;
 	a->npack = -1;
-	a->req = err_calloc((size_t)a->nslots + 2, sizeof(*a->req), "allreduce requests", e);
+	a->req = err_calloc((size_t)REQ_BUCKETS + a->nslots, sizeof(*a->req), "allreduce requests", e);
 	if (!a->req)
 		return -1;
 	ar_begin(a);
@@ -99,7 +100,7 @@ void ar_begin(ar_t *a)
 	a->failed = 0;
 	a->t_comm = 0;
 	a->marks_started = 0;
-	for (int k = 0; k < a->nslots + 2; k++)
+	for (int k = 0; k < REQ_BUCKETS + a->nslots; k++)
 		a->req[k] = MPI_REQUEST_NULL;
 	if (a->marks)
 		memset(a->marks, 0, (size_t)a->words * sizeof(*a->marks));
@@ -114,13 +115,14 @@ void ar_mark(ar_t *a, const int32_t *ids, size_t n)
 			a->marks[ids[k] >> 6] |= (uint64_t)1 << (ids[k] & 63);
 }
 
-static void fail(ar_t *a, const char *what)
-{
-	if (!a->failed) {
-		a->failed = 1;
-		err_set(&a->err, "%s failed", what);
-	}
-}
+/* The first failure of the step is the one reported. */
+#define AR_FAIL(a, ...)                                                      \
+	do {                                                              \
+		if (!(a)->failed) {                                       \
+			(a)->failed = 1;                                  \
+			err_set(&(a)->err, __VA_ARGS__);                  \
+		}                                                         \
+	} while (0)
 
 /* Starts [a->off, end) in equal buckets of at most a->bucket floats. */
 static void start_range(ar_t *a, size_t end)
@@ -136,11 +138,9 @@ static void start_range(ar_t *a, size_t end)
 		if (cnt > end - a->off)
 			cnt = end - a->off;
 		if (MPI_Iallreduce(MPI_IN_PLACE, a->buf + a->off, (int)cnt, MPI_FLOAT, MPI_SUM,
-				   a->comm->world, &a->req[a->started]) != MPI_SUCCESS && !a->failed) {
-			a->failed = 1;
-			err_set(&a->err, "MPI Iallreduce of gradient bucket %d (%zu floats) failed",
-				a->started, cnt);
-		}
+				   a->comm->world, &a->req[REQ_BUCKETS + a->started]) != MPI_SUCCESS)
+			AR_FAIL(a, "MPI Iallreduce of gradient bucket %d (%zu floats) failed",
+			     a->started, cnt);
 		a->started++;
 	}
 }
@@ -150,8 +150,8 @@ static void start_marks(ar_t *a)
 {
 	a->marks_started = 1;
 	if (MPI_Iallreduce(MPI_IN_PLACE, a->marks, a->words, MPI_UINT64_T, MPI_BOR,
-			   a->comm->world, &a->req[REQ_MARKS(a)]) != MPI_SUCCESS)
-		fail(a, "MPI Iallreduce of the sparse gradient row bitmap");
+			   a->comm->world, &a->req[REQ_MARKS]) != MPI_SUCCESS)
+		AR_FAIL(a, "MPI Iallreduce of the sparse gradient row bitmap failed");
 }
 
 /* Lists the union's rows and packs them; npack = -1 when they are too
@@ -199,8 +199,8 @@ static void start_tail(ar_t *a)
 
 	if (a->npack > 0 &&
 	    MPI_Iallreduce(MPI_IN_PLACE, a->pack, (int)cnt, MPI_FLOAT, MPI_SUM,
-			   a->comm->world, &a->req[REQ_TAIL(a)]) != MPI_SUCCESS)
-		fail(a, "MPI Iallreduce of the sparse gradient rows");
+			   a->comm->world, &a->req[REQ_TAIL]) != MPI_SUCCESS)
+		AR_FAIL(a, "MPI Iallreduce of the sparse gradient rows failed");
 }
 
 void ar_ready(void *ctx, size_t ready)
@@ -220,74 +220,60 @@ void ar_ready(void *ctx, size_t ready)
 	if (ready > a->off && (a->ranges < AR_MAX_RANGES - 1 || ready == a->dense))
 		start_range(a, ready);
 	/* drive the buckets in flight: libnbc moves only inside MPI calls */
-	if (MPI_Testall(a->nslots + 2, a->req, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
-		fail(a, "MPI Testall on the gradient buckets");
+	if (MPI_Testall(REQ_BUCKETS + a->started, a->req, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+		AR_FAIL(a, "MPI Testall on the gradient buckets failed");
 	a->t_comm += clock_now() - t0;
 }
 
-static int wait_all(ar_t *a, int n, const char *what, err_t *e)
+/* Waits for the union of the marks (started now if backward did not) and
+ * packs its rows. */
+static void wait_marks(ar_t *a)
 {
 	int rc;
 
-	watchdog_arm(&a->comm->wd, what);
-	rc = MPI_Waitall(n, a->req, MPI_STATUSES_IGNORE);
+	if (!a->marks_started)
+		start_marks(a);
+	watchdog_arm(&a->comm->wd, "MPI_Wait (sparse gradient row bitmap)");
+	rc = MPI_Wait(&a->req[REQ_MARKS], MPI_STATUS_IGNORE);
 	watchdog_disarm(&a->comm->wd);
-	if (a->failed) {
-		*e = a->err;
-		return -1;
-	}
 	if (rc != MPI_SUCCESS)
-		return err_set(e, "%s failed", what);
-	return 0;
+		AR_FAIL(a, "MPI Wait on the sparse gradient row bitmap failed");
+	if (!a->failed)
+		pack_union(a);
 }
 
-/* Overlap off: the dense part in one blocking allreduce, then the tail. */
-static int finish_blocking(ar_t *a, err_t *e)
-{
-	if (comm_allreduce_sum_f32(a->comm, a->buf, a->dense, e))
-		return -1;
-	if (!a->marks)
-		return 0;
-	start_marks(a);
-	if (wait_all(a, a->nslots + 2, "MPI_Wait (sparse gradient row bitmap)", e))
-		return -1;
-	pack_union(a);
-	if (a->npack < 0)
-		return comm_allreduce_sum_f32(a->comm, a->buf + a->dense, a->n - a->dense, e);
-	if (comm_allreduce_sum_f32(a->comm, a->pack, (size_t)a->npack * a->width, e))
-		return -1;
-	unpack_union(a);
-	return 0;
-}
-
+/*
+ * The dense part: overlapped, whatever backward has not started yet; else
+ * one blocking allreduce.  Then the sparse tail: its packed rows as one
+ * more request, waited for with the buckets (only the bitmap is waited for
+ * before: the buckets go on meanwhile).
+ */
 int ar_finish(ar_t *a, err_t *e)
 {
 	double t0 = clock_now();
-	int rc;
+	int rc = 0;
 
 	if (a->comm->size == 1)
 		return 0;
-	if (!a->overlap) {
-		rc = finish_blocking(a, e);
-		a->t_comm += clock_now() - t0;
-		return rc;
-	}
-	start_range(a, a->dense);
-	if (a->marks) {
-		if (!a->marks_started)
-			start_marks(a);
-		/* only the bitmap: the buckets go on in the background */
-		watchdog_arm(&a->comm->wd, "MPI_Wait (sparse gradient row bitmap)");
-		rc = MPI_Wait(&a->req[REQ_MARKS(a)], MPI_STATUS_IGNORE);
-		watchdog_disarm(&a->comm->wd);
-		if (rc != MPI_SUCCESS)
-			fail(a, "MPI Wait on the sparse gradient row bitmap");
-		if (!a->failed) {
-			pack_union(a);
+	if (a->overlap)
+		start_range(a, a->dense);
+	else
+		rc = comm_allreduce_sum_f32(a->comm, a->buf, a->dense, e);
+	if (!rc && a->marks) {
+		wait_marks(a);
+		if (!a->failed)
 			start_tail(a);
-		}
 	}
-	rc = wait_all(a, a->nslots + 2, "MPI_Waitall (gradient buckets)", e);
+	if (!rc) {
+		watchdog_arm(&a->comm->wd, "MPI_Waitall (gradient buckets)");
+		rc = MPI_Waitall(REQ_BUCKETS + a->started, a->req, MPI_STATUSES_IGNORE);
+		watchdog_disarm(&a->comm->wd);
+		if (a->failed)
+			*e = a->err;
+		else if (rc != MPI_SUCCESS)
+			err_set(e, "MPI Waitall on %d gradient buckets failed", a->started);
+		rc = a->failed || rc != MPI_SUCCESS ? -1 : 0;
+	}
 	if (!rc && a->marks && a->npack < 0)
 		rc = comm_allreduce_sum_f32(a->comm, a->buf + a->dense, a->n - a->dense, e);
 	a->t_comm += clock_now() - t0;

@@ -37,8 +37,8 @@ typedef struct {
 	int nbuckets;		/* dense / bucket, rounded up */
 	int nslots;		/* bucket requests: nbuckets + one per range */
 	int started, ranges, overlap;	/* buckets, ranges started this step */
-	MPI_Request *req;	/* nslots for buckets, then the bitmap's, then
-				 * the tail's; owned */
+	MPI_Request *req;	/* the bitmap's, the tail's, then nslots for
+				 * buckets; owned */
 	int failed;		/* an MPI call failed inside the hook */
 	err_t err;
 	double t_comm;		/* seconds spent in MPI calls this step */
