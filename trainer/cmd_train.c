@@ -10,23 +10,11 @@
 
 #define MAX_OPTS 64
 
-/* The preset is applied before any other flag, wherever it stands. */
-static const char *find_preset(int argc, char **argv)
-{
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
-			return argv[i + 1];
-		if (!strncmp(argv[i], "--preset=", 9))
-			return argv[i] + 9;
-	}
-	return NULL;
-}
-
 int cmd_train(int argc, char **argv)
 {
 	train_cfg_t cfg;
 	cli_opt_t opts[MAX_OPTS];
-	const char *preset = find_preset(argc, argv), *pos[1];
+	const char *preset = train_cfg_find_preset(argc, argv), *pos[1];
 	int nopts, npos, rc;
 	comm_t comm;
 	err_t e;

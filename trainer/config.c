@@ -41,6 +41,17 @@ void train_cfg_default(train_cfg_t *c)
  * example this project grew from: Embedding(1000, 64) -> LSTM(64) ->
  * LSTM(64) -> Dense(1000, softmax), Adam.
  */
+const char *train_cfg_find_preset(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--preset=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
 int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 {
 	c->preset = name;

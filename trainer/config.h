@@ -62,6 +62,10 @@ void train_cfg_default(train_cfg_t *c);
 
 /* Applies a named preset; -1 with the list of presets when unknown. */
 int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e);
+/* The preset named by `--preset NAME` or `--preset=NAME` among argv[2..]
+ * (a preset is applied before any other flag, wherever it stands), or
+ * NULL. */
+const char *train_cfg_find_preset(int argc, char **argv);
 
 /* The command-line table over c (the caller owns the array). */
 int train_cfg_options(train_cfg_t *c, cli_opt_t *opts, int max);

@@ -20,21 +20,6 @@
 #include "trainer/model.h"
 #include "trainer/weights.h"
 
-/* bytes read by count_change, so that the reads are not optimized away */
-static volatile unsigned sink;
-
-static void count_change(void *ctx, const char *key, const char *va, int la,
-			 const char *vb, int lb)
-{
-	(*(int *)ctx)++;
-	FUZZ_CHECK(la >= 0 && lb >= 0 && strlen(key) < 64);
-	/* both values must be readable (the sanitizer checks each byte) */
-	for (int i = 0; i < la; i++)
-		sink += (unsigned char)va[i];
-	for (int i = 0; i < lb; i++)
-		sink += (unsigned char)vb[i];
-}
-
 /* What `engram ckpt info` and `ckpt diff` do with the stored configuration. */
 static void run_config(const ckpt_t *c)
 {
@@ -49,9 +34,9 @@ static void run_config(const ckpt_t *c)
 		cfg.data = "data.h5";
 		train_cfg_json_str(&cfg, &m, ref, sizeof(ref));
 	}
-	train_cfg_json_diff(c->meta.run_config, ref, NULL, count_change, &n);
-	train_cfg_json_diff(c->meta.run_config, c->meta.run_config, NULL, count_change, &n);
-	train_cfg_json_diff(ref, c->meta.run_config, "lr seed", count_change, &n);
+	train_cfg_json_diff(c->meta.run_config, ref, NULL, fuzz_count_change, &n);
+	train_cfg_json_diff(c->meta.run_config, c->meta.run_config, NULL, fuzz_count_change, &n);
+	train_cfg_json_diff(ref, c->meta.run_config, "lr seed", fuzz_count_change, &n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -24,38 +24,12 @@
 
 static FILE *devnull;
 
-/* bytes read by count_change, so that the reads are not optimized away */
-static volatile unsigned sink;
-
-static void count_change(void *ctx, const char *key, const char *va, int la,
-			 const char *vb, int lb)
-{
-	(*(int *)ctx)++;
-	FUZZ_CHECK(la >= 0 && lb >= 0 && strlen(key) < 64);
-	for (int i = 0; i < la; i++)
-		sink += (unsigned char)va[i];
-	for (int i = 0; i < lb; i++)
-		sink += (unsigned char)vb[i];
-}
-
-/* cmd_train.c: the preset is applied before any other flag. */
-static const char *find_preset(int argc, char **argv)
-{
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
-			return argv[i + 1];
-		if (!strncmp(argv[i], "--preset=", 9))
-			return argv[i] + 9;
-	}
-	return NULL;
-}
-
 static void train(int argc, char **argv)
 {
 	static char ref[8192];
 	train_cfg_t cfg;
 	cli_opt_t opts[MAX_OPTS];
-	const char *preset = find_preset(argc, argv), *pos[1];
+	const char *preset = train_cfg_find_preset(argc, argv), *pos[1];
 	model_cfg_t m;
 	optim_cfg_t o;
 	sched_cfg_t s;
@@ -98,9 +72,9 @@ static void train(int argc, char **argv)
 	train_cfg_json_str(&cfg, &m, json, sizeof(json));
 	FUZZ_CHECK(memchr(json, '\0', sizeof(json)) != NULL);
 	/* what a resume prints: the old configuration against the new */
-	train_cfg_json_diff(ref, json, NULL, count_change, &n);
-	train_cfg_json_diff(json, ref, "lr epochs", count_change, &n);
-	train_cfg_json_diff(json, json, NULL, count_change, &n);
+	train_cfg_json_diff(ref, json, NULL, fuzz_count_change, &n);
+	train_cfg_json_diff(json, ref, "lr epochs", fuzz_count_change, &n);
+	train_cfg_json_diff(json, json, NULL, fuzz_count_change, &n);
 	FUZZ_CHECK(n >= 0);
 }
 

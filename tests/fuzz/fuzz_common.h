@@ -1,7 +1,8 @@
 /*
  * fuzz_common.h - shared by the fuzz harnesses (tests/fuzz/fuzz_*.c):
  * the input bytes into a per-process temporary file (the HDF5 readers need
- * a path), and a check that an input left no HDF5 identifier open.
+ * a path), a check that an input left no HDF5 identifier open, and a
+ * callback for the configuration diff that reads every value byte.
  *
  * Header-only (static functions) so that each harness is one source file,
  * built with libFuzzer (scripts/fuzz.sh) or with tests/fuzz/replay.c (CTest).
@@ -251,5 +252,21 @@ out:
 			abort();                                              \
 		}                                                             \
 	} while (0)
+
+/* bytes read by fuzz_count_change, so that the reads are not optimized away */
+static volatile unsigned fuzz_sink;
+
+/* A train_cfg_json_diff callback: counts the changes in *(int *)ctx and
+ * reads both values whole (the sanitizer checks each byte). */
+static inline void fuzz_count_change(void *ctx, const char *key, const char *va,
+				     int la, const char *vb, int lb)
+{
+	(*(int *)ctx)++;
+	FUZZ_CHECK(la >= 0 && lb >= 0 && strlen(key) < 64);
+	for (int i = 0; i < la; i++)
+		fuzz_sink += (unsigned char)va[i];
+	for (int i = 0; i < lb; i++)
+		fuzz_sink += (unsigned char)vb[i];
+}
 
 #endif
