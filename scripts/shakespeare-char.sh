@@ -21,6 +21,7 @@
 # (of the sample, default 0.8), SEED (of the sample, default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/resumable.sh
 np=${1:-2}
 run=${2:-runs/shakespeare-char-np$np}
 text=${TEXT:-../shared/data/tinyshakespeare/input.txt}
@@ -31,27 +32,11 @@ scripts/build.sh build >/dev/null
 engram=build/engram
 [ -s "$data" ] || $engram prepare --tokenizer char --split 0.9,0.05,0.05 -o "$data" "$text"
 
-start=$(date +%s)
-scripts/run-local.sh -n "$np" train --data "$data" --run-dir "$run" \
+rc=0
+resumable_train "$run" -n "$np" train --data "$data" --run-dir "$run" \
 	--preset char-rnn --batch $((50 / np)) --resume auto \
-	--ckpt-every "${CKPT_EVERY:-100}" --log-seconds 60 ${STEPS:+--steps $STEPS} ${EXTRA:-} &
-job=$!
-# run-local.sh turns the first SIGTERM into a checkpoint and exit 75
-trap 'kill -TERM "$job" 2>/dev/null || true' TERM INT
-set +e
-while kill -0 "$job" 2>/dev/null; do
-	wait "$job"
-done
-wait "$job"
-rc=$?
-set -e
-trap - TERM INT
-echo "train wall seconds this time: $(( $(date +%s) - start ))" | tee -a "$run/wall.txt"
-if [ "$rc" -eq 75 ]; then
-	echo "stopped at a checkpoint; run the same command again to continue"
-	exit 75
-fi
-[ "$rc" -eq 0 ] || exit "$rc"
+	--ckpt-every "${CKPT_EVERY:-100}" --log-seconds 60 ${STEPS:+--steps $STEPS} ${EXTRA:-} || rc=$?
+resumable_done "$rc"
 
 ckpt=$run/best.h5	# the best validation; the newest checkpoint when there is none
 [ -e "$ckpt" ] || ckpt=$run
