@@ -238,16 +238,15 @@ void model_state_free(model_state_t *s)
  * The output layer runs in blocks of rows of the T*B rows: GEMM a block's
  * logits, softmax + loss (+ gradient) in place while they are in cache,
  * and in training at once dh = dz * W_out and g_out_W += dz^T * h for the
- * block.  A block's logits stay under BLOCK_BYTES; the blocks of a window
+ * block.  A block's logits stay under MODEL_OUT_BLOCK_BYTES; the blocks of a window
  * are of equal size (the last one may be shorter), and never fewer than
  * BLOCK_MIN_ROWS rows (the K of the g_out_W GEMM) unless the window is.
  */
-#define BLOCK_BYTES MODEL_OUT_BLOCK_BYTES
 #define BLOCK_MIN_ROWS 128
 
 static int block_rows(size_t TB, size_t V)
 {
-	size_t cap = BLOCK_BYTES / (V * sizeof(float)), nblk;
+	size_t cap = MODEL_OUT_BLOCK_BYTES / (V * sizeof(float)), nblk;
 
 	if (cap < BLOCK_MIN_ROWS)
 		cap = BLOCK_MIN_ROWS;
@@ -321,7 +320,7 @@ static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 {
 	double TB = (double)T * B, H = c->hidden, E = c->embed, L = c->layers;
 	double per_row = 1 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
-	double cap = BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
+	double cap = MODEL_OUT_BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
 	double floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
 			2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
 
