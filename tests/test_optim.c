@@ -276,6 +276,100 @@ static int test_clip(void)
 	return bad;
 }
 
+/*
+ * grad_norm over a long vector (its partial sums and its tail) against one
+ * running sum in long double; a NaN or infinity anywhere, the tail
+ * included, makes it non-finite.
+ */
+static int test_norm_long(void)
+{
+	enum { LEN = 1000 + 7 };
+	static float g[LEN];
+	long double want = 0.0L;
+	int i, bad = 0;
+
+	for (i = 0; i < LEN; i++) {
+		g[i] = (float)((i % 13) - 6) * 0.37f + (float)i * 1e-3f;
+		want += (long double)g[i] * g[i];
+	}
+	bad += near("long norm", 0, grad_norm(g, LEN) / sqrt((double)want), 1.0, 1e-12);
+	want = 0.0L;
+	for (i = 0; i < 5; i++)
+		want += (long double)g[i] * g[i];
+	bad += near("short norm", 0, grad_norm(g, 5), sqrt((double)want), 1e-12);
+	g[LEN - 1] = NAN;
+	bad += check(isnan(grad_norm(g, LEN)), "NaN in the tail makes the norm NaN");
+	g[LEN - 1] = 0.0f;
+	g[17] = INFINITY;
+	bad += check(isinf(grad_norm(g, LEN)), "infinity makes the norm infinite");
+	g[17] = 3e38f;	/* finite: its square is still finite in double */
+	bad += check(isfinite(grad_norm(g, LEN)), "the largest floats stay finite");
+	bad += near("coef off", 0, grad_clip_coef(5.0, 0.0), 1.0, 0.0);
+	bad += near("coef below", 0, grad_clip_coef(0.5, 1.0), 1.0, 0.0);
+	bad += near("coef above", 0, grad_clip_coef(5.0, 1.0), (float)(1.0 / (5.0 + 1e-6)), 0.0);
+	bad += near("coef nan", 0, grad_clip_coef(NAN, 1.0), 1.0, 0.0);
+	return bad;
+}
+
+/*
+ * optim_step_scaled(g, coef) is grad_clip's in-place scaling followed by
+ * optim_step, bit for bit, for every kind, and leaves g as it was.
+ */
+static int scaled_same(const char *what, const optim_cfg_t *cfg)
+{
+	enum { LEN = 37 };
+	float pa[LEN], pb[LEN], ga[LEN], gb[LEN], keep[LEN];
+	optim_t a, b;
+	err_t e;
+	int i, s, bad = 0;
+
+	if (optim_init(&a, cfg, LEN, &e) || optim_init(&b, cfg, LEN, &e)) {
+		printf("FAIL %s: optim_init: %s\n", what, e.msg);
+		return 1;
+	}
+	for (i = 0; i < LEN; i++)
+		pa[i] = pb[i] = 0.1f * (float)(i % 7) - 0.3f;
+	for (s = 0; s < 3; s++) {
+		double norm;
+		float coef;
+
+		for (i = 0; i < LEN; i++)
+			ga[i] = gb[i] = keep[i] = (float)((i * (s + 3)) % 11) - 5.0f;
+		norm = grad_clip(ga, LEN, s == 1 ? 1e3 : 2.0);	/* step 2: no clip */
+		optim_step(&a, pa, ga, 0.05f);
+		coef = grad_clip_coef(grad_norm(gb, LEN), s == 1 ? 1e3 : 2.0);
+		bad += near(what, s, grad_norm(gb, LEN), norm, 0.0);
+		optim_step_scaled(&b, pb, gb, coef, 0.05f);
+		bad += check(!memcmp(gb, keep, sizeof(gb)), "scaled step leaves g");
+		bad += check(!memcmp(pa, pb, sizeof(pa)), what);
+		if (a.m)
+			bad += check(!memcmp(a.m, b.m, LEN * sizeof(float)), what);
+		if (a.v)
+			bad += check(!memcmp(a.v, b.v, LEN * sizeof(float)), what);
+	}
+	optim_free(&a);
+	optim_free(&b);
+	return bad;
+}
+
+static int test_scaled(void)
+{
+	optim_cfg_t c;
+	int bad = 0;
+
+	optim_cfg_default(&c, OPT_SGD);
+	bad += scaled_same("scaled sgd", &c);
+	c.momentum = 0.9f;
+	c.weight_decay = 0.01f;
+	bad += scaled_same("scaled sgd momentum wd", &c);
+	optim_cfg_default(&c, OPT_ADAM);
+	c.weight_decay = 0.01f;
+	bad += scaled_same("scaled adam l2", &c);
+	optim_cfg_default(&c, OPT_ADAMW);
+	bad += scaled_same("scaled adamw", &c);
+	return bad;
+}
+
 static int test_finite(void)
 {
 	float g[4] = { 1.0f, -2.0f, 0.0f, 1e30f };
@@ -458,6 +552,8 @@ int main(void)
 		{ "init_valid", test_init_valid },
 		{ "init_invalid", test_init_invalid },
 		{ "clip", test_clip },
+		{ "norm_long", test_norm_long },
+		{ "scaled", test_scaled },
 		{ "finite", test_finite },
 		{ "names", test_names },
 		{ "sched_step", test_sched_step },

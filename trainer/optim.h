@@ -61,20 +61,36 @@ void optim_free(optim_t *o);
 /* One update of params[0 .. o->n) with grads at learning rate lr. */
 void optim_step(optim_t *o, float *params, const float *grads, float lr);
 
+/*
+ * optim_step with every gradient read as grads[i] * gscale (in float):
+ * gradient clipping fused into the update, one pass over the buffers
+ * instead of two.  Bit for bit what grad_clip then optim_step give;
+ * grads itself is left as it was.
+ */
+void optim_step_scaled(optim_t *o, float *params, const float *grads,
+		       float gscale, float lr);
+
 /* "sgd", "adam", "adamw" -> *k; 0, or -1 when s names none of them. */
 int optim_kind_parse(const char *s, optim_kind_t *k);
 const char *optim_kind_name(optim_kind_t k);
 
-/* Global L2 norm sqrt(sum g[i]^2), summed in double in index order. */
+/*
+ * Global L2 norm sqrt(sum g[i]^2), summed in double: 16 partial sums
+ * (element i into sum i mod 16), then those in order.  Not finite exactly
+ * when some g[i] is not (a float's square cannot overflow a double).
+ */
 double grad_norm(const float *g, size_t n);
 
 /*
  * torch.nn.utils.clip_grad_norm_: with norm = grad_norm(g, n) and
  * coef = max_norm / (norm + 1e-6), scales g by coef when coef < 1.  Returns
  * norm (before clipping).  max_norm <= 0 turns clipping off; a non-finite
- * norm leaves g alone (the caller checks grad_finite and skips the step).
+ * norm leaves g alone (the caller sees it and skips the step).
  */
 double grad_clip(float *g, size_t n, double max_norm);
+
+/* grad_clip's coef for a norm: 1 when it would leave g alone. */
+float grad_clip_coef(double norm, double max_norm);
 
 /* 1 when every g[i] is finite, 0 on any NaN or infinity. */
 int grad_finite(const float *g, size_t n);

@@ -403,6 +403,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	 * or per sequence (summed over the window's steps), 1 / (B * P) */
 	float scale = 1.0f / ((float)c->batch * (float)P);
 	double t0, red[2] = { 0.0, 0.0 }, gnorm, lr, per_tok;
+	float clip_coef;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 
 	if (!strcmp(c->loss_avg, "tokens"))
@@ -440,7 +441,9 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	tr->lw.t_comm += tr->ar.t_comm + (clock_now() - t0);
 
 	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch) * tr->lr_scale;
-	gnorm = grad_clip(m->grads, m->n, c->clip);
+	/* clipping is folded into the update: one pass instead of two */
+	gnorm = grad_norm(m->grads, m->n);
+	clip_coef = grad_clip_coef(gnorm, c->clip);
 	tr->step++;
 	tr->tokens += (int64_t)T * c->batch * P;
 	tr->last_gnorm = gnorm;
@@ -453,7 +456,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		rc = anomaly(tr, "the loss spiked", c->on_spike, per_tok, gnorm, e);
 	else {
 		remember(tr, per_tok);
-		optim_step(&tr->opt, m->params, m->grads, (float)lr);
+		optim_step_scaled(&tr->opt, m->params, m->grads, clip_coef,
+				  (float)lr);
 		tr->lw.loss_sum += red[0];
 		tr->lw.tok_sum += (double)T * c->batch * P;
 		tr->lw.steps++;

@@ -39,6 +39,7 @@
 #include <mpi.h>
 
 #include "trainer/model.h"
+#include "trainer/optim.h"
 
 typedef struct {
 	const char *name;
@@ -115,17 +116,16 @@ static double peak_rss_mib(void)
 	return kib / 1024.0;
 }
 
-/* Clip by global L2 norm, then p -= lr g (the peer's loop). */
-static void sgd_step(model_t *m, float clip, float lr)
+/*
+ * Clip by global L2 norm, then p -= lr g (the peer's loop), with the calls
+ * train.c makes: grad_norm, and the clip coefficient folded into the SGD
+ * update.
+ */
+static void sgd_step(model_t *m, optim_t *o, float clip, float lr)
 {
-	double ss = 0.0;
-	float k;
+	float coef = grad_clip_coef(grad_norm(m->grads, m->n), clip);
 
-	for (size_t i = 0; i < m->n; i++)
-		ss += (double)m->grads[i] * m->grads[i];
-	k = ss > (double)clip * clip ? clip / (float)sqrt(ss) : 1.0f;
-	for (size_t i = 0; i < m->n; i++)
-		m->params[i] -= lr * k * m->grads[i];
+	optim_step_scaled(o, m->params, m->grads, coef, lr);
 }
 
 static int bench(const shape_t *sh, int threads, int reps)
@@ -137,13 +137,17 @@ static int bench(const shape_t *sh, int threads, int reps)
 	double fwd = fwd_flops_per_token(sh);
 	model_state_t s;
 	model_work_t *w;
+	optim_cfg_t oc;
+	optim_t opt;
 	int32_t *tok;
 	model_t m;
 	rng_t r;
 	err_t e;
 
+	optim_cfg_default(&oc, OPT_SGD);
 	if (model_init(&m, &c, &e) || model_state_init(&s, &c, B, &e) ||
-	    !(w = model_work_new(&c, T, B, &e))) {
+	    !(w = model_work_new(&c, T, B, &e)) ||
+	    optim_init(&opt, &oc, m.n, &e)) {
 		fprintf(stderr, "bench_model: %s: %s\n", sh->name, e.msg);
 		return -1;
 	}
@@ -169,7 +173,7 @@ static int bench(const shape_t *sh, int threads, int reps)
 		if (use_mpi)
 			MPI_Allreduce(MPI_IN_PLACE, m.grads, (int)m.n, MPI_FLOAT,
 				      MPI_SUM, MPI_COMM_WORLD);
-		sgd_step(&m, 0.25f, 1.0f);
+		sgd_step(&m, &opt, 0.25f, 1.0f);
 		t0 = slowest(now() - t0);
 		if (k >= 0)
 			tt[k] = t0;
@@ -212,6 +216,7 @@ static int bench(const shape_t *sh, int threads, int reps)
 	free(tok), free(tt), free(te);
 	model_work_free(w);
 	model_state_free(&s);
+	optim_free(&opt);
 	model_free(&m);
 	return 0;
 }
@@ -232,10 +237,10 @@ static void run_gemm(const gemm_t *g, const float *A, const float *Bm,
 		    g->N);
 }
 
-/* The output layer's row block, as model.c picks it (8 MiB, >= 128). */
+/* The output layer's row block, as model.c picks it (>= 128 rows). */
 static int block_rows(int TB, int V)
 {
-	int cap = (int)((8u << 20) / ((size_t)V * 4)), nblk;
+	int cap = (int)(MODEL_OUT_BLOCK_BYTES / ((size_t)V * 4)), nblk;
 
 	if (cap < 128)
 		cap = 128;
