@@ -8,7 +8,10 @@
  *      path's masks replayed into the reference), tied and untied.
  *
  * The fast path's output layer runs in row blocks when the window's logits
- * are large; cases with V 10000 and a few hundred rows cover that.
+ * are large; cases with V 40000 and a few hundred rows cover that.  Layer
+ * 0 runs by a per-token table when 2V <= T*B; cases with V 7 or 50 and
+ * enough rows cover that, with dropout (the table in eval only) and
+ * without, tied and untied.
  * Plus forward_eval against forward_train, the logits, the grad-ready hook,
  * the configuration checks and the work area's size message, and the
  * recurrence's packed small-M GEMM (gemm_small.h) against a naive loop.
@@ -841,6 +844,18 @@ int main(void)
 		fast_vs_ref(cfg_of(50, 16, 24, 2, 0, p), 5, 3, drop, 1.0f, 0);
 		fast_vs_ref(cfg_of(50, 24, 24, 3, 1, p), 5, 3, drop, 0.25f, 0);
 	}
+
+	/* Layer 0 by table: 2V <= T*B. */
+	for (int drop = 0; drop <= 1; drop++) {
+		float p = drop ? 0.3f : 0.0f;
+
+		fast_vs_ref(cfg_of(7, 5, 4, 1, 0, p), 5, 3, drop, 1.0f, 0);
+		fast_vs_ref(cfg_of(7, 4, 4, 2, 1, p), 4, 4, drop, 0.37f, 0);
+		fast_vs_ref(cfg_of(50, 16, 24, 2, 0, p), 10, 11, drop, 1.0f, 0);
+	}
+	test_eval(cfg_of(50, 16, 24, 2, 0, 0.3f), 10, 11);
+	test_eval(cfg_of(7, 4, 4, 2, 1, 0.0f), 4, 4);
+	test_hook(cfg_of(7, 5, 4, 2, 0, 0.0f), 4, 4);
 
 	fast_vs_ref(cfg_of(50, 24, 24, 2, 1, 0.0f), 5, 3, 0, 1.0f, 1);
 	fast_vs_ref(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3, 1, 1.0f, 1);

@@ -8,6 +8,15 @@
  * backward while its logits are in cache (the T*B x V logits never exist
  * whole when they are large).
  *
+ * When the vocabulary is small next to the window (2V <= T*B: character
+ * models), layer 0's input term of every token id is computed once per
+ * window as a V x 4H table, emb * Wx + b, and the T*B rows are copies of
+ * its rows; backward sums dgate by token id into the same table and gets
+ * g_Wx and g_emb from two V-row GEMMs.  An embedding row times Wx is the
+ * same product for every occurrence of a token, so this is exact, and it
+ * removes layer 0's T*B-row input GEMMs (7.6% of char-rnn's FLOPs).  Not
+ * with dropout on the embedding: the mask differs per occurrence.
+ *
  * Every activation of a window is stored time-major (row t*B + b), so the
  * T*B rows of a layer are one matrix and the weight gradients of a whole
  * window are one GEMM each.
@@ -34,6 +43,7 @@ struct model_work {
 	int T, B;
 	int mode;		/* what the last forward was: WORK_* */
 	int dropped;		/* the last forward used dropout */
+	int tabbed;		/* the last forward used tab for layer 0 */
 	int32_t *in;		/* T*B input ids */
 	float *x0;		/* T*B x E: embedding rows after dropout */
 	/* Per layer l: */
@@ -56,6 +66,10 @@ struct model_work {
 	 * per layer and window: Wh (H x 4H) in forward, Wh^T (4H x H) in
 	 * backward; gs_packed_floats of the larger of the two. */
 	float *wpack;
+	/* Only when 2V <= T*B (see the top): V x 4H, layer 0's input term per
+	 * token id, emb * Wx + b, in forward; d loss / d that term summed by
+	 * token id in backward. */
+	float *tab;
 };
 
 /* ---- configuration and parameter layout ---- */
@@ -265,6 +279,12 @@ static size_t wpack_floats(const model_cfg_t *c)
 	return fw > bw ? fw : bw;
 }
 
+/* Layer 0 by table (see the top) when the table has at most half the rows. */
+static int tab_fits(double TB, double V)
+{
+	return 2 * V <= TB;
+}
+
 /* Reserve bytes at *off; a pointer into base, or NULL when only counting. */
 static void *carve(char *base, size_t *off, size_t bytes)
 {
@@ -309,6 +329,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 	w->dh_rec = carve(base, &off, (size_t)B * H * f);
 	w->dc = carve(base, &off, (size_t)B * H * f);
 	w->wpack = carve(base, &off, wpack_floats(c) * f);
+	w->tab = tab_fits(TB, V) ? carve(base, &off, V * 4 * H * f) : NULL;
 	return off;
 }
 
@@ -322,10 +343,11 @@ static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 	double per_row = 1 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
 	double cap = MODEL_OUT_BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
 	double floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
-			2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
+			2 * (L + 1) * B * H + 4 * H * (H + GS_NR) +
+			(tab_fits(TB, c->vocab) ? 4 * H * c->vocab : 0);
 
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
-	       WORK_ALIGN * (6 * L + 10);	/* one round-up per carve */
+	       WORK_ALIGN * (6 * L + 11);	/* one round-up per carve */
 }
 
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)
@@ -497,8 +519,9 @@ static void embed_fwd(const model_t *m, model_work_t *w, const int32_t *tok,
 
 			assert(id >= 0 && id < m->cfg.vocab);
 			w->in[row] = id;
-			memcpy(w->x0 + row * E, m->emb + (size_t)id * E,
-			       E * sizeof(float));
+			if (!w->tabbed)
+				memcpy(w->x0 + row * E, m->emb + (size_t)id * E,
+				       E * sizeof(float));
 		}
 	if (w->dropped) {
 		draw_mask(w->mask[0], TB * E, m->cfg.dropout, r);
@@ -556,11 +579,32 @@ static void cell_fwd(int B, int H, float *g, const float *cp, float *c,
 	}
 }
 
+/* gate = b + X * Wx for all T*B rows of layer l; layer 0 maybe by table. */
+static void input_fwd(const model_t *m, model_work_t *w, int l)
+{
+	int V = m->cfg.vocab, G = 4 * m->cfg.hidden;
+	int in = l ? m->cfg.hidden : m->cfg.embed;
+	size_t TB = (size_t)w->T * w->B;
+	const model_lstm_t *p = &m->lstm[l];
+
+	if (l || !w->tabbed) {
+		fill_rows(w->gate[l], p->b, TB, G);
+		gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f,
+		     w->gate[l]);
+		return;
+	}
+	/* tab = b + emb * Wx, then each row's token id picks its row */
+	fill_rows(w->tab, p->b, V, G);
+	gemm(0, 0, V, G, in, m->emb, p->Wx, 1.0f, w->tab);
+	for (size_t r = 0; r < TB; r++)
+		memcpy(w->gate[0] + r * G, w->tab + (size_t)w->in[r] * G,
+		       G * sizeof(float));
+}
+
 static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 		     model_state_t *s, rng_t *r)
 {
 	int T = w->T, B = w->B, H = m->cfg.hidden, G = 4 * H;
-	int in = l ? H : m->cfg.embed;
 	size_t TB = (size_t)T * B, BH = (size_t)B * H;
 	const model_lstm_t *p = &m->lstm[l];
 	float *gate = w->gate[l], *hs = w->hs[l], *cs = w->cs[l];
@@ -568,9 +612,7 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 	/* Block 0 of hs and cs is the carried state: h_{-1} and C_{-1}. */
 	memcpy(hs, s->h + l * BH, BH * sizeof(float));
 	memcpy(cs, s->c + l * BH, BH * sizeof(float));
-	/* All T*B input rows at once: gate = b + X * Wx. */
-	fill_rows(gate, p->b, TB, G);
-	gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f, gate);
+	input_fwd(m, w, l);	/* all T*B input rows at once */
 	gs_pack(w->wpack, p->Wh, H, G, G);
 	for (int t = 0; t < T; t++) {
 		float *gt = gate + (size_t)t * B * G;
@@ -733,6 +775,7 @@ static double forward(model_t *m, model_work_t *w, model_state_t *s,
 	       w->cfg.hidden == m->cfg.hidden && w->cfg.embed == m->cfg.embed &&
 	       w->cfg.dropout == m->cfg.dropout);
 	w->dropped = train && r && m->cfg.dropout > 0.0f;
+	w->tabbed = w->tab && !w->dropped;
 	w->mode = train ? WORK_TRAIN : WORK_EVAL;
 	embed_fwd(m, w, tok, r);
 	for (int l = 0; l < m->cfg.layers; l++)
@@ -795,6 +838,28 @@ static void hook_call(model_grad_hook_t hook, void *ctx, size_t ready)
 }
 
 /*
+ * Layer 0's input side by table (see the top): dtab[v] = sum of dgate over
+ * the rows with token v, then g_Wx += emb^T * dtab and g_emb += dtab *
+ * Wx^T, the sums over rows of X^T dgate and dgate Wx^T grouped by token.
+ */
+static void input_bwd_tab(model_t *m, model_work_t *w)
+{
+	int V = m->cfg.vocab, E = m->cfg.embed, G = 4 * m->cfg.hidden;
+	size_t TB = (size_t)w->T * w->B;
+
+	memset(w->tab, 0, (size_t)V * G * sizeof(float));
+	for (size_t r = 0; r < TB; r++) {
+		float *d = w->tab + (size_t)w->in[r] * G;
+		const float *g = w->dgate + r * G;
+
+		for (int k = 0; k < G; k++)
+			d[k] += g[k];
+	}
+	gemm(1, 0, E, G, V, m->emb, w->tab, 1.0f, m->g_lstm[0].Wx);
+	gemm(0, 1, V, E, G, w->tab, m->lstm[0].Wx, 1.0f, m->g_emb);
+}
+
+/*
  * Layer l, given dh from above in w->dh (T*B x H): the weight gradients,
  * and in w->dh the gradient of the layer's input X (T*B x in) in its place.
  */
@@ -825,8 +890,12 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 	}
 	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}. */
 	gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
-	gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
 	add_col_sums(gp->b, w->dgate, TB, G);
+	if (!l && w->tabbed) {
+		input_bwd_tab(m, w);
+		return;
+	}
+	gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
 	/* dX = dgate * Wx^T, over dh (which is spent). */
 	gemm(0, 1, TB, in, G, w->dgate, p->Wx, 0.0f, w->dh);
 	if (w->dropped)
@@ -861,6 +930,7 @@ void model_backward(model_t *m, model_work_t *w, model_grad_hook_t hook,
 		ready = m->ready_lstm[l];
 		hook_call(hook, ctx, ready);
 	}
-	embed_bwd(m, w);
+	if (!w->tabbed)	/* else layer 0's backward did g_emb */
+		embed_bwd(m, w);
 	hook_call(hook, ctx, m->n);
 }
