@@ -8,23 +8,8 @@
 
 #include "io/ds.h"
 #include "io/prepare.h"
-#include "trainer/cli.h"
 #include "trainer/cmds.h"
-
-static int parse_split(const char *s, double frac[3], err_t *e)
-{
-	char *end;
-	const char *p = s;
-
-	for (int i = 0; i < 3; i++) {
-		frac[i] = strtod(p, &end);
-		if (end == p || (i < 2 ? *end != ',' : *end != '\0'))
-			return err_set(e, "engram prepare: --split expects three fractions like 0.9,0.05,0.05 (got '%s')",
-				       s);
-		p = end + 1;
-	}
-	return 0;
-}
+#include "trainer/prepare_args.h"
 
 static void print_stats(const prepare_cfg_t *cfg, const prepare_stats_t *st)
 {
@@ -50,57 +35,18 @@ static void print_stats(const prepare_cfg_t *cfg, const prepare_stats_t *st)
 
 int cmd_prepare(int argc, char **argv)
 {
-	const char *tok = "word", *out = NULL, *split = "0.9,0.05,0.05";
-	long long cap = 0;
-	int force = 0, quiet = 0, npos, rc;
-	const char *pos[3];
-	prepare_cfg_t cfg = { 0 };
+	prepare_cfg_t cfg;
 	prepare_stats_t st;
+	int quiet, rc;
 	err_t e;
-	cli_opt_t opts[] = {
-		{ "--output", CLI_STR, &out, "FILE", "the HDF5 data set to write (also -o)" },
-		{ "--tokenizer", CLI_STR, &tok, "KIND", "byte (ids 0-255), char (Unicode code points) or word (whitespace, <eos> per line)" },
-		{ "--vocab-size", CLI_I64, &cap, "N", "most types kept, <unk> included; 0 = every train type" },
-		{ "--split", CLI_STR, &split, "A,B,C", "train,valid,test fractions of a single input, cut at line ends" },
-		{ "--force", CLI_FLAG, &force, NULL, "replace an existing output" },
-		{ "--quiet", CLI_FLAG, &quiet, NULL, "no summary, no progress line" },
-	};
-	int nopts = sizeof(opts) / sizeof(opts[0]);
 
-	/* -o is the one short flag: rewrite it before the table parse. */
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = "--output";
-	rc = cli_parse("prepare", argc, argv, 2, opts, nopts, pos, 3, &npos, &e);
-	if (rc == 1) {
-		cli_usage(stdout, "engram prepare [FLAGS] -o OUT.h5 TEXT | TRAIN VALID TEST",
-			  "Tokenizes text into an HDF5 token data set: 1-D datasets train, valid, test of\n"
-			  "uint16/uint32 ids, the vocabulary (built from train only) and the sha256 of\n"
-			  "each source (layout: io/FORMATS.md).  One input is split by --split; three\n"
-			  "inputs are the train, valid and test texts.",
-			  opts, nopts);
+	rc = prepare_args_parse(argc, argv, &cfg, &quiet, stdout, &e);
+	if (rc == 1)
 		return 0;
-	}
-	if (rc == 0 && !out)
-		rc = err_set(&e, "engram prepare: no output given (-o OUT.h5)");
-	if (rc == 0 && npos != 1 && npos != 3)
-		rc = err_set(&e, "engram prepare: give one text or three (train valid test), got %d", npos);
-	if (rc == 0 && tok_kind_parse(tok, &cfg.kind))
-		rc = err_set(&e, "engram prepare: --tokenizer must be byte, char or word (got '%s')", tok);
-	if (rc == 0 && cap < 0)
-		rc = err_set(&e, "engram prepare: --vocab-size must be >= 0 (got %lld)", cap);
-	if (rc == 0 && npos == 1)
-		rc = parse_split(split, cfg.frac, &e);
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 2;
 	}
-	for (int i = 0; i < npos; i++)
-		cfg.in[i] = pos[i];
-	cfg.nin = npos;
-	cfg.vocab_cap = (uint64_t)cap;
-	cfg.out = out;
-	cfg.force = force;
 	cfg.progress = !quiet && isatty(2);
 	if (prepare_run(&cfg, &st, &e)) {
 		fprintf(stderr, "engram prepare: %s\n", e.msg);
@@ -132,27 +78,19 @@ static int verify_all(ds_t *ds, err_t *e)
 
 int cmd_data(int argc, char **argv)
 {
-	int verify = 0, npos, rc;
-	const char *pos[1];
+	const char *path;
+	int verify, rc;
 	ds_t ds;
 	err_t e;
-	cli_opt_t opts[] = {
-		{ "--verify", CLI_FLAG, &verify, NULL, "read every id and check it is below vocab_size" },
-	};
 
-	rc = cli_parse("data", argc, argv, 2, opts, 1, pos, 1, &npos, &e);
-	if (rc == 1) {
-		cli_usage(stdout, "engram data [--verify] FILE.h5",
-			  "Describes a token data set; exits non-zero when it is not valid.", opts, 1);
+	rc = prepare_args_parse_data(argc, argv, &path, &verify, stdout, &e);
+	if (rc == 1)
 		return 0;
-	}
-	if (rc == 0 && npos != 1)
-		rc = err_set(&e, "engram data: give one data set file");
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 2;
 	}
-	if (ds_open(&ds, pos[0], &e)) {
+	if (ds_open(&ds, path, &e)) {
 		fprintf(stderr, "engram data: %s\n", e.msg);
 		return 1;
 	}

@@ -3,8 +3,8 @@
  * configuration (trainer/config.c) on arbitrary argument vectors: the input
  * is cut at NUL and newline bytes into at most 64 arguments, then parsed
  * as `engram train` does (the preset first, then the flags, then the range
- * checks, the JSON form of the configuration and its comparison), and over
- * the tables of `engram prepare` and `engram data`.
+ * checks, the JSON form of the configuration and its comparison), and as
+ * `engram prepare` and `engram data` parse theirs (trainer/prepare_args.c).
  *
  * Oracles besides the sanitizers: a failure always leaves a message; a
  * configuration that resolves has its values in range; the JSON is
@@ -18,6 +18,7 @@
 #include "tests/fuzz/fuzz_common.h"
 #include "trainer/cli.h"
 #include "trainer/config.h"
+#include "trainer/prepare_args.h"
 
 #define MAX_ARGS 64
 #define MAX_OPTS 64
@@ -78,43 +79,26 @@ static void train(int argc, char **argv)
 	FUZZ_CHECK(n >= 0);
 }
 
-/* The tables of cmd_prepare.c and cmd_data, positional arguments included. */
+/* engram prepare's and engram data's command lines (trainer/prepare_args.c). */
 static void prepare(int argc, char **argv)
 {
-	const char *tok = "word", *out = NULL, *split = "0.9,0.05,0.05";
-	long long cap = 0;
-	int force = 0, quiet = 0, verify = 0, npos, rc;
-	const char *pos[3];
+	prepare_cfg_t cfg;
+	const char *path = NULL;
+	int quiet, verify, rc;
 	err_t e = { "" };
-	cli_opt_t opts[] = {
-		{ "--output", CLI_STR, &out, "FILE", "the HDF5 data set to write (also -o)" },
-		{ "--tokenizer", CLI_STR, &tok, "KIND", "byte, char or word" },
-		{ "--vocab-size", CLI_I64, &cap, "N", "most types kept" },
-		{ "--split", CLI_STR, &split, "A,B,C", "fractions" },
-		{ "--force", CLI_FLAG, &force, NULL, "replace an existing output" },
-		{ "--quiet", CLI_FLAG, &quiet, NULL, "no summary" },
-	};
-	int nopts = sizeof(opts) / sizeof(opts[0]);
-	cli_opt_t dopts[] = {
-		{ "--verify", CLI_FLAG, &verify, NULL, "read every id" },
-	};
 
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = "--output";
-	rc = cli_parse("prepare", argc, argv, 2, opts, nopts, pos, 3, &npos, &e);
-	if (rc == 1)
-		cli_usage(devnull, "engram prepare", "about", opts, nopts);
-	else if (rc)
-		FUZZ_CHECK(rc == -1 && e.msg[0]);
-	else
-		FUZZ_CHECK(npos >= 0 && npos <= 3);
-	e.msg[0] = '\0';
-	rc = cli_parse("data", argc, argv, 2, dopts, 1, pos, 1, &npos, &e);
+	rc = prepare_args_parse(argc, argv, &cfg, &quiet, devnull, &e);
 	if (rc == -1)
 		FUZZ_CHECK(e.msg[0]);
 	else if (rc == 0)
-		FUZZ_CHECK(npos >= 0 && npos <= 1);
+		FUZZ_CHECK(cfg.out && (cfg.nin == 1 || cfg.nin == 3) &&
+			   cfg.in[cfg.nin - 1] && (quiet == 0 || quiet == 1));
+	e.msg[0] = '\0';
+	rc = prepare_args_parse_data(argc, argv, &path, &verify, devnull, &e);
+	if (rc == -1)
+		FUZZ_CHECK(e.msg[0]);
+	else if (rc == 0)
+		FUZZ_CHECK(path && (verify == 0 || verify == 1));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
