@@ -438,6 +438,14 @@ static void extreme(model_t *m)
 		m->out_b[v] += 100.0f;
 }
 
+/* When model.c should run layer 0 by table (forward without dropout). */
+static int by_table(const model_cfg_t *c, int T, int B)
+{
+	long TB = (long)T * B, rowf = c->embed > c->hidden ? c->embed : c->hidden;
+
+	return 2L * c->vocab <= TB && 4L * c->vocab * c->hidden <= TB * rowf;
+}
+
 static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 			int extremes)
 {
@@ -471,6 +479,7 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 	double *h = to_double(s.h, SZ), *cc = to_double(s.c, SZ);
 	double lerr = 0.0, serr = 0.0, gerr;
 	int masks_ok = 1, worst_t = 0;
+	int path_ok = model_layer0_by_table(w) == by_table(&c, T, B);
 
 	memset(m.grads, 0, m.n * sizeof(float));
 	for (int k = 1; k <= 2; k++) {
@@ -479,6 +488,8 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 
 		lf = model_forward_train(&m, w, &s, tok[k], dropout ? &dr : NULL,
 					 scale);
+		path_ok &= model_layer0_by_table(w) ==
+			   (by_table(&c, T, B) && !(dropout && c.dropout > 0.0f));
 		if (dropout)
 			mk = copy_masks(w, &c, T, B, &masks_ok);
 		else
@@ -499,9 +510,11 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 	      "fast grads vs reference [%s scale %g]: error %.3g in %s", name,
 	      (double)scale, gerr, m.tensor[worst_t].name);
 	check(masks_ok, "dropout masks [%s]: wrong presence or values", name);
-	printf("  fast/ref  %-44s scale %.2f: loss %.2g state %.2g grads %.2g (%s)\n",
+	check(path_ok, "layer 0 path [%s]: table expected %d", name,
+	      by_table(&c, T, B));
+	printf("  fast/ref  %-44s scale %.2f: loss %.2g state %.2g grads %.2g (%s)%s\n",
 	       name, (double)scale, lerr, serr, gerr,
-	       m.tensor[worst_t].name);
+	       m.tensor[worst_t].name, by_table(&c, T, B) ? " table" : "");
 	for (int i = 0; i < 3; i++)
 		free(tok[i]);
 	free(p), free(g), free(h), free(cc);
@@ -845,17 +858,18 @@ int main(void)
 		fast_vs_ref(cfg_of(50, 24, 24, 3, 1, p), 5, 3, drop, 0.25f, 0);
 	}
 
-	/* Layer 0 by table: 2V <= T*B. */
+	/* Layer 0 by table: 2V <= T*B and V*4H <= T*B*max(E, H) (fast_vs_ref
+	 * checks which path ran). */
 	for (int drop = 0; drop <= 1; drop++) {
 		float p = drop ? 0.3f : 0.0f;
 
-		fast_vs_ref(cfg_of(7, 5, 4, 1, 0, p), 5, 3, drop, 1.0f, 0);
-		fast_vs_ref(cfg_of(7, 4, 4, 2, 1, p), 4, 4, drop, 0.37f, 0);
-		fast_vs_ref(cfg_of(50, 16, 24, 2, 0, p), 10, 11, drop, 1.0f, 0);
+		fast_vs_ref(cfg_of(7, 5, 4, 1, 0, p), 8, 3, drop, 1.0f, 0);
+		fast_vs_ref(cfg_of(7, 4, 4, 2, 1, p), 7, 4, drop, 0.37f, 0);
+		fast_vs_ref(cfg_of(50, 16, 24, 2, 0, p), 10, 20, drop, 1.0f, 0);
 	}
-	test_eval(cfg_of(50, 16, 24, 2, 0, 0.3f), 10, 11);
-	test_eval(cfg_of(7, 4, 4, 2, 1, 0.0f), 4, 4);
-	test_hook(cfg_of(7, 5, 4, 2, 0, 0.0f), 4, 4);
+	test_eval(cfg_of(50, 16, 24, 2, 0, 0.3f), 10, 20);
+	test_eval(cfg_of(7, 4, 4, 2, 1, 0.0f), 7, 4);
+	test_hook(cfg_of(7, 5, 4, 2, 0, 0.0f), 6, 4);
 
 	fast_vs_ref(cfg_of(50, 24, 24, 2, 1, 0.0f), 5, 3, 0, 1.0f, 1);
 	fast_vs_ref(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3, 1, 1.0f, 1);

@@ -330,15 +330,13 @@ static int scaled_same(const char *what, const optim_cfg_t *cfg)
 	for (i = 0; i < LEN; i++)
 		pa[i] = pb[i] = 0.1f * (float)(i % 7) - 0.3f;
 	for (s = 0; s < 3; s++) {
-		double norm;
 		float coef;
 
 		for (i = 0; i < LEN; i++)
 			ga[i] = gb[i] = keep[i] = (float)((i * (s + 3)) % 11) - 5.0f;
-		norm = grad_clip(ga, LEN, s == 1 ? 1e3 : 2.0);	/* step 2: no clip */
+		grad_clip(ga, LEN, s == 1 ? 1e3 : 2.0);	/* step 2: no clip */
 		optim_step(&a, pa, ga, 0.05f);
 		coef = grad_clip_coef(grad_norm(gb, LEN), s == 1 ? 1e3 : 2.0);
-		bad += near(what, s, grad_norm(gb, LEN), norm, 0.0);
 		optim_step_scaled(&b, pb, gb, coef, 0.05f);
 		bad += check(!memcmp(gb, keep, sizeof(gb)), "scaled step leaves g");
 		bad += check(!memcmp(pa, pb, sizeof(pa)), what);

@@ -15,7 +15,10 @@
  * g_Wx and g_emb from two V-row GEMMs.  An embedding row times Wx is the
  * same product for every occurrence of a token, so this is exact, and it
  * removes layer 0's T*B-row input GEMMs (7.6% of char-rnn's FLOPs).  Not
- * with dropout on the embedding: the mask differs per occurrence.
+ * with dropout on the embedding: the mask differs per occurrence.  The
+ * table lives in dh, which is free whenever the table is in use (before
+ * the output layer writes dh in forward; after layer 0's step loop has
+ * spent it in backward), so it costs no memory.
  *
  * Every activation of a window is stored time-major (row t*B + b), so the
  * T*B rows of a layer are one matrix and the weight gradients of a whole
@@ -66,9 +69,9 @@ struct model_work {
 	 * per layer and window: Wh (H x 4H) in forward, Wh^T (4H x H) in
 	 * backward; gs_packed_floats of the larger of the two. */
 	float *wpack;
-	/* Only when 2V <= T*B (see the top): V x 4H, layer 0's input term per
-	 * token id, emb * Wx + b, in forward; d loss / d that term summed by
-	 * token id in backward. */
+	/* Only when tab_fits (see the top): V x 4H over the start of dh,
+	 * layer 0's input term per token id, emb * Wx + b, in forward; d loss
+	 * / d that term summed by token id in backward. */
 	float *tab;
 };
 
@@ -279,10 +282,16 @@ static size_t wpack_floats(const model_cfg_t *c)
 	return fw > bw ? fw : bw;
 }
 
-/* Layer 0 by table (see the top) when the table has at most half the rows. */
-static int tab_fits(double TB, double V)
+/*
+ * Layer 0 by table (see the top) when the table has at most half the rows
+ * of the window (so its GEMMs are at most half of the ones it replaces)
+ * and fits in dh (T*B x max(E, H)).
+ */
+static int tab_fits(const model_cfg_t *c, double TB)
 {
-	return 2 * V <= TB;
+	double V = c->vocab, rowf = c->embed > c->hidden ? c->embed : c->hidden;
+
+	return 2 * V <= TB && V * 4 * c->hidden <= TB * rowf;
 }
 
 /* Reserve bytes at *off; a pointer into base, or NULL when only counting. */
@@ -329,7 +338,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 	w->dh_rec = carve(base, &off, (size_t)B * H * f);
 	w->dc = carve(base, &off, (size_t)B * H * f);
 	w->wpack = carve(base, &off, wpack_floats(c) * f);
-	w->tab = tab_fits(TB, V) ? carve(base, &off, V * 4 * H * f) : NULL;
+	w->tab = tab_fits(c, (double)TB) ? w->dh : NULL;
 	return off;
 }
 
@@ -343,11 +352,10 @@ static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 	double per_row = 1 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
 	double cap = MODEL_OUT_BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
 	double floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
-			2 * (L + 1) * B * H + 4 * H * (H + GS_NR) +
-			(tab_fits(TB, c->vocab) ? 4 * H * c->vocab : 0);
+			2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
 
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
-	       WORK_ALIGN * (6 * L + 11);	/* one round-up per carve */
+	       WORK_ALIGN * (6 * L + 10);	/* one round-up per carve */
 }
 
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)
@@ -426,6 +434,11 @@ void model_work_free(model_work_t *w)
 const float *model_logits(const model_work_t *w)
 {
 	return w->rows == w->T * w->B ? w->logits : NULL;
+}
+
+int model_layer0_by_table(const model_work_t *w)
+{
+	return w->tabbed;
 }
 
 const float *model_dropout_mask(const model_work_t *w, int site)

@@ -176,6 +176,13 @@ const float *model_logits(const model_work_t *w);
 const float *model_dropout_mask(const model_work_t *w, int site);
 
 /*
+ * 1 when the last forward on w ran layer 0 by its per-token table (a small
+ * vocabulary next to the window, and no dropout on the embedding; see
+ * model.c), 0 when by the T*B-row GEMM.  For tests.
+ */
+int model_layer0_by_table(const model_work_t *w);
+
+/*
  * Backward of the last model_forward_train on w: ADDS grad_scale * d(loss
  * sum)/d(param) into m->grads (the caller zeroes grads once per optimizer
  * step; several calls accumulate micro-batches).  Gradients stop at the
