@@ -11,7 +11,8 @@
 # rank finishes its step, rank 0 writes a checkpoint, and the script exits 75.
 # When all epochs are done it scores the test split as one stream (batch 1,
 # state carried through the whole split), as in the paper's code, into
-# RUN_DIR/test-batch1.json.  Reads ../shared/data/ptb/.
+# RUN_DIR/test-batch1.json, and draws the curves into RUN_DIR/curves.png
+# (with Debian's python3-matplotlib).  Reads ../shared/data/ptb/.
 #   nohup scripts/ptb-medium.sh 2 > runs/ptb-medium-np2.log 2>&1 &
 #   STEPS=20 scripts/ptb-medium.sh 2 runs/smoke-medium     # smoke test
 # Env: STEPS (stop after N steps in total), CKPT_EVERY, EXTRA (more train flags),
@@ -46,3 +47,7 @@ resumable_done "$rc"
 $engram eval --ckpt "$run" --data "$data" --split test --batch 1 --bptt 35 --json \
 	| tee "$run/test-batch1.json"
 echo "paper (Zaremba et al. 2014, medium): valid 86.2, test 82.7"
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+	/usr/bin/python3 scripts/plot-metrics.py "$run" --hline 86.2:"paper valid" \
+		-o "$run/curves.png" || echo "ptb-medium: the plot failed" >&2
+fi
