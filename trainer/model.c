@@ -465,6 +465,19 @@ static void add_col_sums(float *g, const float *x, size_t rows, int n)
 			g[j] += x[r * n + j];
 }
 
+/* Row id[r] of y (n wide) += row r of x, for each of rows rows. */
+static void add_rows_by_id(float *y, const int32_t *id, const float *x,
+			   size_t rows, int n)
+{
+	for (size_t r = 0; r < rows; r++) {
+		float *d = y + (size_t)id[r] * n;
+		const float *src = x + r * n;
+
+		for (int k = 0; k < n; k++)
+			d[k] += src[k];
+	}
+}
+
 /* Inverted dropout masks: 0 with probability p, else 1/(1-p). */
 static void draw_mask(float *mask, size_t n, float p, rng_t *r)
 {
@@ -861,13 +874,7 @@ static void input_bwd_tab(model_t *m, model_work_t *w)
 	size_t TB = (size_t)w->T * w->B;
 
 	memset(w->tab, 0, (size_t)V * G * sizeof(float));
-	for (size_t r = 0; r < TB; r++) {
-		float *d = w->tab + (size_t)w->in[r] * G;
-		const float *g = w->dgate + r * G;
-
-		for (int k = 0; k < G; k++)
-			d[k] += g[k];
-	}
+	add_rows_by_id(w->tab, w->in, w->dgate, TB, G);
 	gemm(1, 0, E, G, V, m->emb, w->tab, 1.0f, m->g_lstm[0].Wx);
 	gemm(0, 1, V, E, G, w->tab, m->lstm[0].Wx, 1.0f, m->g_emb);
 }
@@ -917,16 +924,8 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 
 static void embed_bwd(model_t *m, model_work_t *w)
 {
-	int E = m->cfg.embed;
-	size_t TB = (size_t)w->T * w->B;
-
-	for (size_t r = 0; r < TB; r++) {
-		float *g = m->g_emb + (size_t)w->in[r] * E;
-		const float *d = w->dh + r * E;
-
-		for (int k = 0; k < E; k++)
-			g[k] += d[k];
-	}
+	add_rows_by_id(m->g_emb, w->in, w->dh, (size_t)w->T * w->B,
+		       m->cfg.embed);
 }
 
 void model_backward(model_t *m, model_work_t *w, model_grad_hook_t hook,
