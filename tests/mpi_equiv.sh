@@ -7,11 +7,7 @@
 set -u
 engram=$1
 mpiexec=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 awk 'BEGIN { x = 7; for (i = 0; i < 30000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
 	printf "%c", 97 + int(x / 65536) % 20; if (i % 60 == 59) printf "\n" } }' > "$dir/t.txt"

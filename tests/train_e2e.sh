@@ -6,11 +6,7 @@
 # losses must stop (or skip) with a message.
 set -u
 engram=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # 4000 sentences "SUBJ VERB OBJ." drawn by a fixed LCG: deterministic text.
 awk 'BEGIN {
