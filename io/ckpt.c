@@ -127,6 +127,19 @@ int ckpt_put_vocab(ckpt_writer_t *w, const vocab_t *v, err_t *e)
 	return h5_write_vocab(w->file, "vocab", v, w->path, e);
 }
 
+static int put_softmax(hid_t g, const ckpt_meta_t *m, err_t *e)
+{
+	int ad = !strcmp(m->softmax, "adaptive");
+
+	if (h5_attr_put_str(g, "softmax", ad ? "adaptive" : "full", e))
+		return -1;
+	if (!ad)
+		return 0;
+	return h5_attr_put_i64v(g, "cutoffs", m->cutoffs, (size_t)m->ncutoffs, e) ||
+	       h5_attr_put_f64(g, "div_value", m->div_value, e) ||
+	       h5_attr_put_i64(g, "head_bias", m->head_bias, e) ? -1 : 0;
+}
+
 int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e)
 {
 	hid_t g = ckpt_group(w, "config", e);
@@ -145,7 +158,8 @@ int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e)
 	     h5_attr_put_i64(g, "eos_id", m->eos_id, e) ||
 	     h5_attr_put_str(g, "data", m->data_path, e) ||
 	     h5_attr_put_str(g, "data_tokens_sha256", m->data_sha256, e) ||
-	     h5_attr_put_str(g, "run", m->run_config, e);
+	     h5_attr_put_str(g, "run", m->run_config, e) ||
+	     put_softmax(g, m, e);
 	H5Gclose(g);
 	if (rc)
 		return -1;
@@ -195,6 +209,37 @@ static int get_i64(ckpt_t *c, hid_t obj, const char *name, int64_t *v,
 	if (*v < lo || *v > hi)
 		return err_set(e, "%s: '%s' is %lld (expected %lld .. %lld)", c->path,
 			       name, (long long)*v, (long long)lo, (long long)hi);
+	return 0;
+}
+
+/* softmax, and for "adaptive" its cutoffs (each in 1 .. vocab-1; their
+ * order and the rest are the model's checks), div_value and head_bias. */
+static int read_softmax(ckpt_t *c, hid_t g, err_t *e)
+{
+	ckpt_meta_t *m = &c->meta;
+	size_t n = 0;
+
+	snprintf(m->softmax, sizeof(m->softmax), "full");
+	if (h5_attr_exists(g, "softmax") &&
+	    h5_attr_get_str(g, c->path, "softmax", m->softmax, sizeof(m->softmax), e))
+		return -1;
+	if (!strcmp(m->softmax, "full"))
+		return 0;
+	if (strcmp(m->softmax, "adaptive"))
+		return err_set(e, "%s: 'softmax' is '%s' (expected full or adaptive)", c->path,
+			       m->softmax);
+	if (h5_attr_get_i64v(g, c->path, "cutoffs", m->cutoffs, CKPT_MAX_CUTOFFS, &n, e) ||
+	    h5_attr_get_f64(g, c->path, "div_value", &m->div_value, e) ||
+	    get_i64(c, g, "head_bias", &m->head_bias, 0, 1, e))
+		return -1;
+	m->ncutoffs = (int64_t)n;
+	for (size_t k = 0; k < n; k++)
+		if (m->cutoffs[k] < 1 || m->cutoffs[k] >= m->vocab)
+			return err_set(e, "%s: 'cutoffs' holds %lld (expected 1 .. %lld)", c->path,
+				       (long long)m->cutoffs[k], (long long)m->vocab - 1);
+	if (!(m->div_value > 1.0) || !isfinite(m->div_value))
+		return err_set(e, "%s: 'div_value' is %g (expected a finite number > 1)", c->path,
+			       m->div_value);
 	return 0;
 }
 
@@ -248,7 +293,8 @@ static int read_meta(ckpt_t *c, err_t *e)
 	     h5_attr_get_str(g, c->path, "data", m->data_path, sizeof(m->data_path), e) ||
 	     h5_attr_get_str(g, c->path, "data_tokens_sha256", m->data_sha256,
 			     sizeof(m->data_sha256), e) ||
-	     h5_attr_get_str(g, c->path, "run", m->run_config, sizeof(m->run_config), e);
+	     h5_attr_get_str(g, c->path, "run", m->run_config, sizeof(m->run_config), e) ||
+	     read_softmax(c, g, e);
 	H5Gclose(g);
 	return rc ? -1 : 0;
 }

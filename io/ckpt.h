@@ -20,10 +20,17 @@
 
 #define CKPT_FORMAT "engram-checkpoint"
 #define CKPT_FORMAT_VERSION 1
+#define CKPT_MAX_CUTOFFS 16
 
 typedef struct {
 	/* model shape */
 	int64_t vocab, embed, hidden, layers, tie;
+	/* output layer: "full", or "adaptive" with its cutoffs, div_value and
+	 * head_bias (files from before the adaptive softmax: "full") */
+	char softmax[16];
+	int64_t ncutoffs, cutoffs[CKPT_MAX_CUTOFFS];
+	double div_value;
+	int64_t head_bias;
 	/* tokenizer and the data set it came from */
 	char tokenizer[16];
 	int64_t unk_id, eos_id;

@@ -297,6 +297,35 @@ int ds_read(ds_t *ds, int split, int64_t off, int64_t n, int32_t *out,
 	return 0;
 }
 
+int ds_count_ids(ds_t *ds, int split, int64_t max_tokens, int64_t *counts,
+		 int64_t *n, err_t *e)
+{
+	enum { CHUNK = 1 << 20 };
+	int32_t *buf;
+	int64_t total;
+
+	if (need_split(ds, split, e))
+		return -1;
+	total = ds->ntok[split] < max_tokens ? ds->ntok[split] : max_tokens;
+	buf = err_malloc(CHUNK * sizeof(*buf), "id counts", e);
+	if (!buf)
+		return -1;
+	memset(counts, 0, (size_t)ds->vocab_size * sizeof(*counts));
+	for (int64_t off = 0; off < total; off += CHUNK) {
+		int64_t k = total - off < CHUNK ? total - off : CHUNK;
+
+		if (ds_read(ds, split, off, k, buf, e)) {
+			free(buf);
+			return -1;
+		}
+		for (int64_t i = 0; i < k; i++)
+			counts[buf[i]]++;
+	}
+	free(buf);
+	*n = total;
+	return 0;
+}
+
 int ds_vocab(ds_t *ds, vocab_t *v, err_t *e)
 {
 	if (H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)

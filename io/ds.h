@@ -62,6 +62,11 @@ int ds_changed(const ds_t *ds);
 int ds_read(ds_t *ds, int split, int64_t off, int64_t n, int32_t *out,
 	    err_t *e);
 
+/* counts (vocab_size) = how often each id occurs among the first
+ * min(max_tokens, its size) tokens of a split; *n gets that many. */
+int ds_count_ids(ds_t *ds, int split, int64_t max_tokens, int64_t *counts,
+		 int64_t *n, err_t *e);
+
 /* The vocabulary (id = index) into an initialised, empty vocab_t; fails
  * for files without a 'vocab' dataset (byte tokenizer). */
 int ds_vocab(ds_t *ds, vocab_t *v, err_t *e);

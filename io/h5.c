@@ -81,10 +81,12 @@ int h5_attr_exists(hid_t obj, const char *name)
 	return H5Aexists(obj, name) > 0;
 }
 
-static hid_t open_attr(hid_t obj, const char *what, const char *name,
-		       H5T_class_t want, err_t *e)
+/* The attribute, of class want and 1 .. max values (*n gets how many). */
+static hid_t open_attr_n(hid_t obj, const char *what, const char *name,
+			 H5T_class_t want, size_t max, size_t *n, err_t *e)
 {
 	hid_t a, t, s;
+	hssize_t np = -1;
 	int ok;
 
 	if (H5Aexists(obj, name) <= 0) {
@@ -98,32 +100,57 @@ static hid_t open_attr(hid_t obj, const char *what, const char *name,
 	}
 	t = H5Aget_type(a);
 	s = H5Aget_space(a);
-	ok = t >= 0 && s >= 0 && H5Tget_class(t) == want &&
-	     H5Sget_simple_extent_npoints(s) == 1;
+	if (s >= 0)
+		np = H5Sget_simple_extent_npoints(s);
+	ok = t >= 0 && s >= 0 && H5Tget_class(t) == want && np >= 1 &&
+	     (size_t)np <= max;
 	if (t >= 0)
 		H5Tclose(t);
 	if (s >= 0)
 		H5Sclose(s);
 	if (!ok) {
+		const char *kind = want == H5T_STRING ? "string" :
+				   want == H5T_FLOAT ? "number" : "integer";
+
 		H5Aclose(a);
-		err_set(e, "%s: attribute '%s' is not a single %s", what, name,
-			want == H5T_STRING ? "string" : want == H5T_FLOAT ? "number" : "integer");
+		if (max == 1)
+			err_set(e, "%s: attribute '%s' is not a single %s", what, name, kind);
+		else
+			err_set(e, "%s: attribute '%s' is not 1 to %zu values of type %s",
+				what, name, max, kind);
 		return -1;
 	}
+	*n = (size_t)np;
 	return a;
+}
+
+static hid_t open_attr(hid_t obj, const char *what, const char *name,
+		       H5T_class_t want, err_t *e)
+{
+	size_t n;
+
+	return open_attr_n(obj, what, name, want, 1, &n, e);
+}
+
+int h5_attr_get_i64v(hid_t obj, const char *what, const char *name,
+		     int64_t *v, size_t max, size_t *n, err_t *e)
+{
+	hid_t a = open_attr_n(obj, what, name, H5T_INTEGER, max, n, e);
+	herr_t st;
+
+	if (a < 0)
+		return -1;
+	st = H5Aread(a, H5T_NATIVE_INT64, v);
+	H5Aclose(a);
+	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
 }
 
 int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
 		    int64_t *val, err_t *e)
 {
-	hid_t a = open_attr(obj, what, name, H5T_INTEGER, e);
-	herr_t st;
+	size_t n;
 
-	if (a < 0)
-		return -1;
-	st = H5Aread(a, H5T_NATIVE_INT64, val);
-	H5Aclose(a);
-	return st < 0 ? err_set(e, "%s: cannot read attribute '%s'", what, name) : 0;
+	return h5_attr_get_i64v(obj, what, name, val, 1, &n, e);
 }
 
 int h5_attr_get_f64(hid_t obj, const char *what, const char *name,

@@ -36,6 +36,9 @@ int h5_attr_get_i64(hid_t obj, const char *what, const char *name,
 		    int64_t *val, err_t *e);
 int h5_attr_get_f64(hid_t obj, const char *what, const char *name,
 		    double *val, err_t *e);
+/* An integer attribute of 1 .. max values into v; *n gets how many. */
+int h5_attr_get_i64v(hid_t obj, const char *what, const char *name,
+		     int64_t *v, size_t max, size_t *n, err_t *e);
 int h5_attr_exists(hid_t obj, const char *name);
 
 /* zlib's CRC-32 of n bytes, in slices that fit its uInt. */

@@ -78,12 +78,34 @@ static model_cfg_t cfg_of(int V, int E, int H, int L, int tie, float p)
 	return c;
 }
 
+/* An adaptive softmax over cfg_of's model: K cutoffs, div_value D. */
+static model_cfg_t cfg_ad(int V, int E, int H, int L, float p, double D,
+			  int head_bias, int K, const int *cut)
+{
+	model_cfg_t c = cfg_of(V, E, H, L, 0, p);
+
+	c.softmax = MODEL_SOFTMAX_ADAPTIVE;
+	c.div_value = D;
+	c.head_bias = head_bias;
+	c.nclusters = K;
+	for (int k = 0; k < K; k++)
+		c.cutoffs[k] = cut[k];
+	return c;
+}
+
 static void cfg_name(char *buf, size_t len, const model_cfg_t *c, int T,
 		     int B)
 {
-	snprintf(buf, len, "V%d E%d H%d L%d T%d B%d%s p%.2f", c->vocab,
-		 c->embed, c->hidden, c->layers, T, B, c->tie ? " tied" : "",
-		 (double)c->dropout);
+	char cut[48];
+	int n = snprintf(buf, len, "V%d E%d H%d L%d T%d B%d%s p%.2f", c->vocab,
+			 c->embed, c->hidden, c->layers, T, B,
+			 c->tie ? " tied" : "", (double)c->dropout);
+
+	if (c->softmax != MODEL_SOFTMAX_ADAPTIVE || n < 0 || (size_t)n >= len)
+		return;
+	model_cutoffs_str(c, cut, sizeof(cut));
+	snprintf(buf + n, len - (size_t)n, " ad %.40s/%g%s", cut, c->div_value,
+		 c->head_bias ? "+b" : "");
 }
 
 static void model_or_die(model_t *m, const model_cfg_t *c, uint64_t seed,
@@ -98,13 +120,51 @@ static void model_or_die(model_t *m, const model_cfg_t *c, uint64_t seed,
 	model_init_params(m, init_scale, 1.0f, seed);
 }
 
-static int32_t *tokens(rng_t *r, int V, int T, int B)
+/*
+ * Which ids a window's tokens take, for the adaptive softmax's routing:
+ * any id; only the short list (no tail cluster gets a target); one of
+ * every cluster among the first targets; or none of tail cluster 1.
+ */
+enum { TOK_ANY, TOK_HEAD, TOK_EVERY, TOK_GAP };
+
+static int32_t draw_id(rng_t *r, const model_cfg_t *c, int pol)
+{
+	int V = c->vocab, lo = 0, hi = 0;
+	int32_t id;
+
+	if (pol == TOK_HEAD)
+		V = c->cutoffs[0];
+	if (pol == TOK_GAP)
+		model_cluster(c, 1, &lo, &hi);
+	do
+		id = (int32_t)(rng_u64(r) % (uint64_t)V);
+	while (id >= lo && id < hi);
+	return id;
+}
+
+static int32_t *tokens_pol(rng_t *r, const model_cfg_t *c, int T, int B,
+			   int pol)
 {
 	int32_t *tok = xcalloc((size_t)B * (T + 1), sizeof(*tok));
 
 	for (int i = 0; i < B * (T + 1); i++)
-		tok[i] = (int32_t)(rng_u64(r) % (uint64_t)V);
+		tok[i] = draw_id(r, c, pol);
+	/* targets are tok[b*(T+1) + t + 1]: put cluster k's first id at the
+	 * k-th target of stream 0 (T > K) or of the k-th stream */
+	for (int k = 0; pol == TOK_EVERY && k <= c->nclusters; k++) {
+		int lo, hi, at = T > c->nclusters ? k + 1 : k * (T + 1) + 1;
+
+		model_cluster(c, k, &lo, &hi);
+		tok[at] = lo;
+	}
 	return tok;
+}
+
+static int32_t *tokens(rng_t *r, int V, int T, int B)
+{
+	model_cfg_t c = { .vocab = V };
+
+	return tokens_pol(r, &c, T, B, TOK_ANY);
 }
 
 static double *to_double(const float *x, size_t n)
@@ -286,7 +346,7 @@ static void free_masks(float **mk, int L)
 	free(mk);
 }
 
-static void gradcheck(model_cfg_t c, int T, int B, int dropout)
+static void gradcheck_pol(model_cfg_t c, int T, int B, int dropout, int pol)
 {
 	const double eps = 1e-5, rtol = 1e-6, floor = 1e-2;
 	size_t SZ = (size_t)c.layers * B * c.hidden;
@@ -300,8 +360,8 @@ static void gradcheck(model_cfg_t c, int T, int B, int dropout)
 	/* Large enough that the gates are far from linear. */
 	model_or_die(&m, &c, 11, 0.5f);
 	rng_seed(&r, 12, 0);
-	int32_t *tok0 = tokens(&r, c.vocab, T, B);
-	int32_t *tok1 = tokens(&r, c.vocab, T, B);
+	int32_t *tok0 = tokens_pol(&r, &c, T, B, pol);
+	int32_t *tok1 = tokens_pol(&r, &c, T, B, pol);
 	float **mk = dropout ? make_masks(&r, &c, T, B, 0.3f) : NULL;
 	const float *const *masks = (const float *const *)mk;
 	double *p = to_double(m.params, m.n);
@@ -343,6 +403,11 @@ static void gradcheck(model_cfg_t c, int T, int B, int dropout)
 		free(cc);
 	free_masks(mk, c.layers);
 	model_free(&m);
+}
+
+static void gradcheck(model_cfg_t c, int T, int B, int dropout)
+{
+	gradcheck_pol(c, T, B, dropout, TOK_ANY);
 }
 
 /* ---- 2. the fast path against the reference ---- */
@@ -426,16 +491,18 @@ static float **copy_masks(const model_work_t *w, const model_cfg_t *c,
 /*
  * Push a model to the extremes, keeping it well conditioned: gate biases
  * of +-30 (saturated sigmoids, tanh at +-1) and output biases of 100 on
- * every other word (e^100 overflows a float: the softmax must subtract
- * the max).
+ * every other word or head entry (e^100 overflows a float: the softmax
+ * must subtract the max).
  */
 static void extreme(model_t *m)
 {
 	for (int l = 0; l < m->cfg.layers; l++)
 		for (int j = 0; j < 4 * m->cfg.hidden; j++)
 			m->lstm[l].b[j] += j % 3 == 0 ? 30.0f : j % 3 == 1 ? -30.0f : 0.0f;
-	for (int v = 0; v < m->cfg.vocab; v += 2)
+	for (int v = 0; m->out_b && v < m->cfg.vocab; v += 2)
 		m->out_b[v] += 100.0f;
+	for (int v = 0; m->ad.head_b && v < m->cfg.cutoffs[0] + m->cfg.nclusters; v += 2)
+		m->ad.head_b[v] += 100.0f;
 }
 
 /* When model.c should run layer 0 by table (forward without dropout). */
@@ -446,8 +513,8 @@ static int by_table(const model_cfg_t *c, int T, int B)
 	return 2L * c->vocab <= TB && 4L * c->vocab * c->hidden <= TB * rowf;
 }
 
-static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
-			int extremes)
+static void fast_vs_ref_pol(model_cfg_t c, int T, int B, int dropout,
+			    float scale, int extremes, int pol)
 {
 	const double gtol = 2e-5, ltol = 1e-5, stol = 2e-6;
 	size_t SZ = (size_t)c.layers * B * c.hidden;
@@ -473,7 +540,7 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 	int32_t *tok[3];
 
 	for (int i = 0; i < 3; i++)
-		tok[i] = tokens(&r, c.vocab, T, B);
+		tok[i] = tokens_pol(&r, &c, T, B, pol);
 	model_forward_eval(&m, w, &s, tok[0]);
 	double *p = to_double(m.params, m.n), *g = xcalloc(m.n, sizeof(double));
 	double *h = to_double(s.h, SZ), *cc = to_double(s.c, SZ);
@@ -521,6 +588,12 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
 	model_work_free(w);
 	model_state_free(&s);
 	model_free(&m);
+}
+
+static void fast_vs_ref(model_cfg_t c, int T, int B, int dropout, float scale,
+			int extremes)
+{
+	fast_vs_ref_pol(c, T, B, dropout, scale, extremes, TOK_ANY);
 }
 
 /* ---- the packed small-M GEMM (gemm_small.h) ---- */
@@ -831,6 +904,204 @@ static void test_hook(model_cfg_t c, int T, int B)
 	model_free(&m);
 }
 
+/* ---- the adaptive softmax: checks, layout, whole distribution ---- */
+
+static void test_cfg_check_adaptive(void)
+{
+	static const struct {
+		int V, H, K, cut[3];
+		double D;
+		int tie;
+		const char *word;
+	} bad[] = {
+		{ 100, 16, 2, { 20, 10 }, 4.0, 0, "strictly increasing" },
+		{ 100, 16, 2, { 20, 20 }, 4.0, 0, "strictly increasing" },
+		{ 100, 16, 1, { 0 }, 4.0, 0, "--cutoffs 0" },
+		{ 100, 16, 1, { 100 }, 4.0, 0, "1 .. 99" },
+		{ 100, 16, 2, { 20, 150 }, 4.0, 0, "--cutoffs 20,150" },
+		{ 100, 16, 1, { 20 }, 1.0, 0, "--div-value" },
+		{ 100, 16, 1, { 20 }, 0.5, 0, "--div-value" },
+		{ 100, 16, 1, { 20 }, NAN, 0, "--div-value" },
+		{ 100, 16, 1, { 20 }, INFINITY, 0, "--div-value" },
+		{ 100, 16, 3, { 20, 40, 60 }, 4.0, 0, "width 0" },
+		{ 100, 16, 1, { 99 }, 4.0, 0, "1 word" },
+		{ 100, 16, 2, { 20, 21 }, 4.0, 0, "1 word" },
+		{ 2, 16, 1, { 1 }, 4.0, 0, "1 word" },
+		{ 100, 16, 0, { 0 }, 4.0, 0, "1 to" },
+		{ 100, 16, 1, { 20 }, 4.0, 1, "--tie" },
+	};
+	err_t e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		model_cfg_t c = cfg_ad(bad[i].V, 16, bad[i].H, 1, 0.0f, bad[i].D, 0,
+				       bad[i].K, bad[i].cut);
+		int rc;
+
+		c.tie = bad[i].tie;
+		e.msg[0] = 0;
+		rc = model_cfg_check(&c, &e);
+		check(rc == -1 && strstr(e.msg, bad[i].word),
+		      "adaptive cfg_check bad case %zu: rc %d, \"%s\" should hold \"%s\"",
+		      i, rc, e.msg, bad[i].word);
+	}
+	/* 16 / 4^2 = 1: the narrowest legal cluster; PyTorch's floor. */
+	model_cfg_t c = cfg_ad(100, 16, 16, 1, 0.0f, 4.0, 0, 2, (int[]){ 20, 40 });
+
+	check(model_cfg_check(&c, &e) == 0 && model_cluster_dim(&c, 1) == 4 &&
+	      model_cluster_dim(&c, 2) == 1,
+	      "adaptive cfg_check rejects a good config, or widths wrong: %s", e.msg);
+	c.div_value = 2.5;	/* floor(16 / 2.5) = 6, floor(16 / 6.25) = 2 */
+	check(model_cluster_dim(&c, 1) == 6 && model_cluster_dim(&c, 2) == 2,
+	      "cluster widths at div 2.5: %d %d", model_cluster_dim(&c, 1),
+	      model_cluster_dim(&c, 2));
+}
+
+static void test_layout_adaptive(int head_bias)
+{
+	const int cut[] = { 6, 11, 15 };
+	model_cfg_t c = cfg_ad(20, 5, 9, 2, 0.0f, 2.0, head_bias, 3, cut);
+	static const char *const names[] = {
+		"out.head.W", "out.head.b", "out.tail.1.proj", "out.tail.1.W",
+		"out.tail.2.proj", "out.tail.2.W", "out.tail.3.proj", "out.tail.3.W",
+	};
+	/* head 6 + 3 rows; widths floor(9/2) = 4, floor(9/4) = 2, 1; cluster
+	 * sizes 5, 4, 5 */
+	static const int rows[] = { 9, 1, 4, 5, 2, 4, 1, 5 };
+	static const int cols[] = { 9, 9, 9, 4, 9, 2, 9, 1 };
+	int k = 0, ok = 1;
+	model_t m;
+
+	model_or_die(&m, &c, 7, 0.5f);
+	for (int i = 0; i < 8; i++) {
+		if (i == 1 && !head_bias)
+			continue;
+		ok &= !strcmp(m.tensor[k].name, names[i]) && m.tensor[k].rows == rows[i] &&
+		      m.tensor[k].cols == cols[i];
+		k++;
+	}
+	ok &= m.ready_out == m.tensor[k - 1].off + 5 && m.out_W == NULL &&
+	      m.out_b == NULL;
+	ok &= m.ad.head_W == m.params && m.g_ad.head_W == m.grads &&
+	      (head_bias ? m.ad.head_b == m.params + 81 : m.ad.head_b == NULL);
+	ok &= m.ad.W[3] == m.params + m.tensor[k - 1].off &&
+	      m.g_ad.proj[2] == m.grads + m.tensor[k - 4].off;
+	ok &= !strcmp(m.tensor[k].name, "lstm.1.Wx") &&
+	      !strcmp(m.tensor[m.ntensors - 1].name, "emb");
+	check(ok, "adaptive tensor table / views / ready_out (head_bias %d)", head_bias);
+	model_free(&m);
+}
+
+/*
+ * model_log_probs against the reference's distribution (for the full
+ * softmax, the log softmax of its logits), each row normalized, and the
+ * window's eval loss equal to -sum of log p(target): what engram eval
+ * and engram sample rely on.
+ */
+static void test_log_probs(model_cfg_t c, int T, int B)
+{
+	size_t SZ = (size_t)c.layers * B * c.hidden, V = (size_t)c.vocab;
+	model_state_t s;
+	model_work_t *w;
+	model_t m;
+	rng_t r;
+	err_t e;
+
+	model_or_die(&m, &c, 51, 0.5f);
+	extreme(&m);
+	if (model_state_init(&s, &c, B, &e) || !(w = model_work_new(&c, T, B, &e))) {
+		fprintf(stderr, "test_model: %s\n", e.msg);
+		exit(2);
+	}
+	rng_seed(&r, 52, 0);
+	int32_t *tok = tokens_pol(&r, &c, T, B, TOK_EVERY);
+	double *p = to_double(m.params, m.n);
+	double *h = xcalloc(SZ, sizeof(double)), *cc = xcalloc(SZ, sizeof(double));
+	double *ref = xcalloc((size_t)T * B * V, sizeof(double));
+	float *lp = xcalloc(V, sizeof(float));
+	double le = model_forward_eval(&m, w, &s, tok), sum_lp = 0.0;
+	double lerr = 0.0, nerr = 0.0;
+
+	ref_window_logits(&m, p, T, B, tok, h, cc, NULL, NULL, ref);
+	for (int row = 0; row < T * B; row++) {
+		double *z = ref + (size_t)row * V, tot = 0.0;
+		int y = tok[(row % B) * (T + 1) + row / B + 1];
+
+		if (c.softmax != MODEL_SOFTMAX_ADAPTIVE) {	/* logits: normalize */
+			double mx = -INFINITY, lse = 0.0;
+
+			for (size_t v = 0; v < V; v++)
+				mx = fmax(mx, z[v]);
+			for (size_t v = 0; v < V; v++)
+				lse += exp(z[v] - mx);
+			for (size_t v = 0; v < V; v++)
+				z[v] -= mx + log(lse);
+		}
+		model_log_probs(&m, w, row, lp);
+		for (size_t v = 0; v < V; v++) {
+			lerr = fmax(lerr, absdiff(lp[v], z[v]) / (1.0 + fabs(z[v])));
+			tot += exp((double)lp[v]);
+		}
+		nerr = fmax(nerr, fabs(tot - 1.0));
+		sum_lp += lp[y];
+	}
+	char name[96];
+
+	cfg_name(name, sizeof(name), &c, T, B);
+	check(lerr < 1e-5, "model_log_probs vs reference [%s]: error %.3g", name, lerr);
+	check(nerr < 1e-5, "model_log_probs not normalized [%s]: |sum p - 1| %.3g", name, nerr);
+	check(fabs(le + sum_lp) < 1e-5 * fabs(le),
+	      "eval loss %.9g vs -sum log p(target) %.9g [%s]", le, -sum_lp, name);
+	check(c.softmax != MODEL_SOFTMAX_ADAPTIVE || !model_logits(w),
+	      "model_logits with the adaptive softmax: expected NULL");
+	printf("  logprobs  %-44s: vs ref %.2g, sum p - 1 %.2g, loss vs -sum %.2g\n",
+	       name, lerr, nerr, fabs(le + sum_lp) / fabs(le));
+	free(tok), free(p), free(h), free(cc), free(ref), free(lp);
+	model_work_free(w);
+	model_state_free(&s);
+	model_free(&m);
+}
+
+static void test_adaptive(void)
+{
+	const int c1[] = { 3 }, c3[] = { 3, 7, 10 }, c2[] = { 4, 9 };
+	const int big[] = { 40000, 40050 }, wide[] = { 100 };
+
+	test_cfg_check_adaptive();
+	test_layout_adaptive(0);
+	test_layout_adaptive(1);
+
+	/* The reference against finite differences: one and three clusters,
+	 * targets in every cluster, in none (short list only), with one
+	 * cluster empty; a head bias; dropout masks. */
+	gradcheck_pol(cfg_ad(7, 5, 4, 1, 0.0f, 2.0, 0, 1, c1), 3, 2, 0, TOK_EVERY);
+	gradcheck_pol(cfg_ad(13, 5, 8, 2, 0.0f, 2.0, 1, 3, c3), 5, 2, 0, TOK_EVERY);
+	gradcheck_pol(cfg_ad(13, 5, 8, 1, 0.0f, 2.0, 0, 3, c3), 3, 2, 0, TOK_HEAD);
+	gradcheck_pol(cfg_ad(13, 5, 8, 1, 0.0f, 2.0, 1, 3, c3), 4, 2, 0, TOK_GAP);
+	gradcheck_pol(cfg_ad(13, 5, 8, 2, 0.0f, 1.5, 0, 2, c2), 4, 3, 1, TOK_EVERY);
+
+	for (int drop = 0; drop <= 1; drop++) {
+		float p = drop ? 0.3f : 0.0f;
+
+		fast_vs_ref_pol(cfg_ad(13, 5, 8, 2, p, 2.0, 0, 3, c3), 5, 2, drop, 1.0f, 0, TOK_EVERY);
+		fast_vs_ref_pol(cfg_ad(13, 5, 8, 1, p, 2.0, 1, 3, c3), 4, 3, drop, 0.37f, 0, TOK_HEAD);
+		fast_vs_ref_pol(cfg_ad(13, 5, 8, 2, p, 2.0, 1, 3, c3), 4, 3, drop, 2.5f, 0, TOK_GAP);
+		fast_vs_ref_pol(cfg_ad(300, 16, 24, 2, p, 3.0, 0, 2, (int[]){ 20, 120 }), 6, 5, drop, 1.0f, 0, TOK_EVERY);
+		/* layer 0 by table with a small vocabulary */
+		fast_vs_ref_pol(cfg_ad(13, 5, 8, 2, p, 2.0, 0, 3, c3), 16, 4, drop, 1.0f, 0, TOK_EVERY);
+	}
+	fast_vs_ref_pol(cfg_ad(300, 16, 24, 2, 0.3f, 3.0, 1, 2, (int[]){ 20, 120 }), 6, 5, 1, 1.0f, 1, TOK_EVERY);
+	/* Row blocks: the head (40002 wide, 350 rows: 2 blocks of 175) and a
+	 * tail cluster of 59900 words over some 150 rows (blocks of <= 140). */
+	fast_vs_ref_pol(cfg_ad(40100, 8, 12, 1, 0.0f, 2.0, 0, 2, big), 7, 50, 0, 1.0f, 0, TOK_EVERY);
+	fast_vs_ref_pol(cfg_ad(60000, 8, 12, 1, 0.3f, 4.0, 1, 1, wide), 5, 30, 1, 0.5f, 0, TOK_ANY);
+
+	test_log_probs(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3);
+	test_log_probs(cfg_of(50, 24, 24, 2, 1, 0.0f), 4, 2);
+	test_log_probs(cfg_ad(13, 5, 8, 2, 0.3f, 2.0, 1, 3, c3), 5, 3);
+	test_log_probs(cfg_ad(300, 16, 24, 2, 0.0f, 3.0, 0, 2, (int[]){ 20, 120 }), 4, 2);
+	test_hook(cfg_ad(300, 16, 24, 2, 0.3f, 3.0, 0, 2, (int[]){ 20, 120 }), 5, 3);
+}
+
 int main(void)
 {
 	test_cfg_check();
@@ -886,6 +1157,8 @@ int main(void)
 	test_eval(cfg_of(50, 24, 24, 2, 1, 0.0f), 4, 2);
 	test_hook(cfg_of(50, 16, 24, 2, 0, 0.3f), 5, 3);
 	test_hook(cfg_of(7, 4, 4, 3, 1, 0.0f), 4, 2);
+
+	test_adaptive();
 
 	printf("test_model: %d passed, %d failed\n", npass, nfail);
 	return nfail ? 1 : 0;

@@ -327,6 +327,33 @@ static void note_change(void *ctx, const char *key, const char *va, int la,
 		 ch->n++ ? ", " : "", key, la, va, lb, vb);
 }
 
+/* The output layer must match too: kind, cutoffs, div_value, head bias. */
+static int check_softmax(const model_cfg_t *c, const ckpt_meta_t *m, err_t *e)
+{
+	model_cfg_t f;
+	char want[256], have[256];
+
+	weights_cfg(m, &f);
+	if (f.softmax != c->softmax)
+		return err_set(e, "--softmax %s does not match the checkpoint's %s softmax (a model-shape setting cannot change on resume)",
+			       c->softmax == MODEL_SOFTMAX_ADAPTIVE ? "adaptive" : "full", m->softmax);
+	if (c->softmax != MODEL_SOFTMAX_ADAPTIVE)
+		return 0;
+	f.vocab = c->vocab;	/* compared above */
+	model_cutoffs_str(c, want, sizeof(want));
+	model_cutoffs_str(&f, have, sizeof(have));
+	if (strcmp(want, have))
+		return err_set(e, "--cutoffs %s do not match the checkpoint's %s (a model-shape setting cannot change on resume)",
+			       want, have);
+	if (f.div_value != c->div_value)
+		return err_set(e, "--div-value %g does not match the checkpoint's %g (a model-shape setting cannot change on resume)",
+			       c->div_value, f.div_value);
+	if (f.head_bias != c->head_bias)
+		return err_set(e, "--head-bias %s does not match the checkpoint's %s (a model-shape setting cannot change on resume)",
+			       c->head_bias ? "on" : "off", f.head_bias ? "on" : "off");
+	return 0;
+}
+
 /* The model shape must match; the message names the setting. */
 static int check_shape(const trainer_t *tr, const ckpt_meta_t *m, err_t *e)
 {
@@ -347,7 +374,7 @@ static int check_shape(const trainer_t *tr, const ckpt_meta_t *m, err_t *e)
 	if (m->tie != c->tie)
 		return err_set(e, "--tie is %s but the checkpoint's model is %s (a model-shape setting cannot change on resume)",
 			       c->tie ? "on" : "off", m->tie ? "tied" : "untied");
-	return 0;
+	return check_softmax(c, m, e);
 }
 
 static int get_attrs(hid_t g, const char *path, resume_hdr_t *h, err_t *e)

@@ -52,7 +52,7 @@ static size_t tsize(const model_tensor_t *t)
 
 static int info(const char *arg, int json, err_t *e)
 {
-	char path[4600], val[64];
+	char path[4600], val[64], out[300], cut[200];
 	model_t m;
 	ckpt_meta_t meta;
 	ckpt_t c;
@@ -60,6 +60,12 @@ static int info(const char *arg, int json, err_t *e)
 
 	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
 		return -1;
+	model_cutoffs_str(&m.cfg, cut, sizeof(cut));
+	if (m.cfg.softmax == MODEL_SOFTMAX_ADAPTIVE)
+		snprintf(out, sizeof(out), "; adaptive softmax, cutoffs %s, div_value %g%s", cut,
+			 m.cfg.div_value, m.cfg.head_bias ? ", head bias" : "");
+	else
+		snprintf(out, sizeof(out), "; full softmax");
 	if (ckpt_open(&c, path, e)) {
 		model_free(&m);
 		return -1;
@@ -77,11 +83,11 @@ static int info(const char *arg, int json, err_t *e)
 		       meta.run_config[0] ? meta.run_config : "{}");
 	else
 		printf("%s: engram checkpoint, format version %d\n"
-		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s; tokenizer %s\n"
+		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s%s; tokenizer %s\n"
 		       "  progress: step %lld, epoch %lld, validation %s\n  config: %s\n"
-		       "  %-12s %-14s %-5s %10s %10s %10s %10s %10s %10s\n",
+		       "  %-16s %-14s %-5s %10s %10s %10s %10s %10s %10s\n",
 		       path, CKPT_FORMAT_VERSION, (long long)meta.vocab, (long long)meta.embed,
-		       (long long)meta.layers, (long long)meta.hidden, meta.tie ? ", tied" : "",
+		       (long long)meta.layers, (long long)meta.hidden, meta.tie ? ", tied" : "", out,
 		       meta.tokenizer, (long long)meta.step, (long long)meta.epoch,
 		       val, meta.run_config,
 		       "tensor", "shape", "dtype", "raw", "stored", "L2", "min", "max", "mean");
@@ -106,7 +112,7 @@ static int info(const char *arg, int json, err_t *e)
 			       (unsigned long long)coff, (unsigned long long)csize, s.l2, s.min,
 			       s.max, s.mean);
 		else
-			printf("  %-12s %-14s %-5s %10llu %10llu %10.4g %10.4g %10.4g %10.4g\n",
+			printf("  %-16s %-14s %-5s %10llu %10llu %10.4g %10.4g %10.4g %10.4g\n",
 			       t->name, shape, "f32", (unsigned long long)raw,
 			       (unsigned long long)stored, s.l2, s.min, s.max, s.mean);
 	}
@@ -199,9 +205,7 @@ static int diff(const char *pa, const char *pb, double tol, int json, int *diffe
 		ckpt_close(&ca);
 		return -1;
 	}
-	if (ma.n != mb.n || ma.cfg.vocab != mb.cfg.vocab || ma.cfg.embed != mb.cfg.embed ||
-	    ma.cfg.hidden != mb.cfg.hidden || ma.cfg.layers != mb.cfg.layers ||
-	    ma.cfg.tie != mb.cfg.tie) {
+	if (ma.n != mb.n || !model_cfg_same_shape(&ma.cfg, &mb.cfg)) {
 		err_set(e, "%s and %s hold models of different shapes", ca.path, cb.path);
 		goto out;
 	}

@@ -19,12 +19,22 @@ typedef struct {
 	int top_k;
 } sample_args_t;
 
-/* Feeds one token; the logits of the next come back in model_logits(w). */
-static void feed(model_t *m, model_work_t *w, model_state_t *s, int32_t id)
+/*
+ * Feeds one token and returns the next one's distribution as sample_draw
+ * takes it: the full softmax's logits, or the adaptive softmax's log p
+ * (into lp, V floats).  Either is softmax-normalized the same way.
+ */
+static const float *feed(model_t *m, model_work_t *w, model_state_t *s,
+			 int32_t id, float *lp)
 {
 	int32_t tok[2] = { id, 0 };	/* the target is not used */
+	const float *z;
 
 	model_forward_eval(m, w, s, tok);
+	if ((z = model_logits(w)))
+		return z;
+	model_log_probs(m, w, 0, lp);
+	return lp;
 }
 
 static int run(const sample_args_t *a, err_t *e)
@@ -36,6 +46,8 @@ static int run(const sample_args_t *a, err_t *e)
 	model_work_t *w = NULL;
 	sample_pair_t *cand = NULL;
 	int32_t *ids = NULL;
+	float *lp = NULL;
+	const float *z = NULL;
 	sample_tok_t t;
 	rng_t r;
 	int n = 0, line_open = 0, rc = -1;
@@ -59,7 +71,8 @@ static int run(const sample_args_t *a, err_t *e)
 	w = model_work_new(&m.cfg, 1, 1, e);
 	cand = err_malloc((size_t)m.cfg.vocab * sizeof(*cand), "sampling", e);
 	ids = err_malloc(MAX_PRIME * sizeof(*ids), "prime", e);
-	if (!w || !cand || !ids ||
+	lp = err_malloc((size_t)m.cfg.vocab * sizeof(*lp), "sampling", e);
+	if (!w || !cand || !ids || !lp ||
 	    sample_encode(&t, a->prime ? a->prime : "", ids, MAX_PRIME, &n, e))
 		goto out_state;
 	if (n == 0)
@@ -69,13 +82,12 @@ static int run(const sample_args_t *a, err_t *e)
 			sample_decode(&t, ids[i], &line_open, stdout);
 	rng_seed(&r, (uint64_t)a->seed, 77);
 	for (int i = 0; i < n; i++)
-		feed(&m, w, &s, ids[i]);
+		z = feed(&m, w, &s, ids[i], lp);
 	for (long long i = 0; i < a->length; i++) {
-		int32_t id = sample_draw(model_logits(w), m.cfg.vocab, a->temperature,
-					 a->top_k, &r, cand);
+		int32_t id = sample_draw(z, m.cfg.vocab, a->temperature, a->top_k, &r, cand);
 
 		sample_decode(&t, id, &line_open, stdout);
-		feed(&m, w, &s, id);
+		z = feed(&m, w, &s, id, lp);
 	}
 	if (line_open || strcmp(t.tokenizer, "word"))
 		fputc('\n', stdout);
@@ -83,6 +95,7 @@ static int run(const sample_args_t *a, err_t *e)
 out_state:
 	model_state_free(&s);
 out:
+	free(lp);
 	free(ids);
 	free(cand);
 	model_work_free(w);

@@ -1,7 +1,9 @@
 /* config.c - defaults, the published recipes as presets, flags, checks. */
 #include "trainer/config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@ void train_cfg_default(train_cfg_t *c)
 	*c = (train_cfg_t){
 		.layers = 2, .hidden = 200, .embed = 200, .tie = 0,
 		.dropout = 0.0, .init_scale = 0.1, .forget_bias = 0.0,
+		.softmax = "full", .cutoffs = NULL, .head_bias = "off", .div_value = 4.0,
 		.batch = 20, .bptt = 20, .epochs = 13, .accum = 1, .steps = 0,
 		.optimizer = "sgd", .schedule = "const", .loss_avg = "tokens",
 		.lr = 1.0, .clip = 5.0, .momentum = 0.0, .weight_decay = -1.0,
@@ -101,6 +104,10 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--embed", CLI_INT, &c->embed, "N", "embedding width" },
 		{ "--tie", CLI_FLAG, &c->tie, NULL, "tie input and output embeddings (needs embed = hidden)" },
 		{ "--dropout", CLI_DOUBLE, &c->dropout, "P", "dropout probability on non-recurrent connections" },
+		{ "--softmax", CLI_STR, &c->softmax, "full|adaptive", "output layer: the full softmax, or the adaptive softmax of Grave et al. 2017 (exact log-probabilities; needs --cutoffs and ids sorted by frequency, as engram prepare writes them)" },
+		{ "--cutoffs", CLI_STR, &c->cutoffs, "C1,C2,..", "adaptive softmax: the C1 most frequent words form the head's short list, the ids [C1, C2), [C2, C3) ... [Ck, V) the tail clusters (strictly increasing, each < V)" },
+		{ "--div-value", CLI_DOUBLE, &c->div_value, "D", "adaptive softmax: tail cluster i projects to hidden / D^i units" },
+		{ "--head-bias", CLI_STR, &c->head_bias, "on|off", "adaptive softmax: a bias on the head (PyTorch's head_bias)" },
 		{ "--init-scale", CLI_DOUBLE, &c->init_scale, "S", "parameters start uniform in [-S, S]" },
 		{ "--forget-bias", CLI_DOUBLE, &c->forget_bias, "X", "initial forget-gate bias (0 = uniform like the rest)" },
 		{ "--batch", CLI_INT, &c->batch, "B", "streams per rank; the global batch is ranks x B" },
@@ -160,6 +167,54 @@ static int range_i(const char *flag, long long v, long long lo, long long hi,
 	return 0;
 }
 
+/* "C1,C2,..." into m's cutoffs; the checks of the values are the model's. */
+static int parse_cutoffs(const char *s, model_cfg_t *m, err_t *e)
+{
+	const char *p = s;
+
+	m->nclusters = 0;
+	while (*p) {
+		char *end;
+		long v;
+
+		if (m->nclusters == MODEL_MAX_CLUSTERS)
+			return err_set(e, "--cutoffs '%s': at most %d cutoffs", s, MODEL_MAX_CLUSTERS);
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno || v < INT32_MIN || v > INT32_MAX || (*end && *end != ','))
+			return err_set(e, "--cutoffs '%s': expected integers separated by commas, such as 2000,10000", s);
+		m->cutoffs[m->nclusters++] = (int)v;
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return err_set(e, "--cutoffs '%s': expected integers separated by commas, such as 2000,10000", s);
+	}
+	return 0;
+}
+
+static int resolve_softmax(const train_cfg_t *c, model_cfg_t *m, err_t *e)
+{
+	int on = !strcmp(c->head_bias, "on");
+
+	if (!on && strcmp(c->head_bias, "off"))
+		return err_set(e, "--head-bias must be on or off (got '%s')", c->head_bias);
+	if (!strcmp(c->softmax, "full")) {
+		if (c->cutoffs)
+			return err_set(e, "--cutoffs is given but --softmax is full (the cutoffs are for --softmax adaptive)");
+		if (on)
+			return err_set(e, "--head-bias on is given but --softmax is full (the head is the adaptive softmax's)");
+		m->softmax = MODEL_SOFTMAX_FULL;
+		return 0;
+	}
+	if (strcmp(c->softmax, "adaptive"))
+		return err_set(e, "--softmax must be full or adaptive (got '%s')", c->softmax);
+	if (!c->cutoffs)
+		return err_set(e, "--softmax adaptive needs --cutoffs C1,C2,... (for a 33k vocabulary, say, 2000,10000)");
+	m->softmax = MODEL_SOFTMAX_ADAPTIVE;
+	m->div_value = c->div_value;
+	m->head_bias = on;
+	return parse_cutoffs(c->cutoffs, m, e);
+}
+
 int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		      optim_cfg_t *o, sched_cfg_t *s, err_t *e)
 {
@@ -208,7 +263,7 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
 			    .layers = c->layers, .tie = c->tie,
 			    .dropout = (float)c->dropout };
-	if (model_cfg_check(m, e))
+	if (resolve_softmax(c, m, e) || model_cfg_check(m, e))
 		return -1;
 
 	if (optim_kind_parse(c->optimizer, &ok))
@@ -262,10 +317,14 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		       size_t n)
 {
 	char data[2048], preset[128], opt[64], sched[64], lavg[64], nan[64], spike[64];
+	char cut[16 * MODEL_MAX_CLUSTERS];
+	int ad = m->softmax == MODEL_SOFTMAX_ADAPTIVE;
 
+	model_cutoffs_str(m, cut, sizeof(cut));
 	return snprintf(buf, n,
 		"{\"data\":\"%s\",\"preset\":\"%s\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
-		"\"layers\":%d,\"tie\":%d,\"dropout\":%g,\"init_scale\":%g,\"forget_bias\":%g,"
+		"\"layers\":%d,\"tie\":%d,\"softmax\":\"%s\",\"cutoffs\":\"%s\",\"div_value\":%.17g,"
+		"\"head_bias\":%d,\"dropout\":%g,\"init_scale\":%g,\"forget_bias\":%g,"
 		"\"batch\":%d,\"bptt\":%d,\"epochs\":%d,\"steps\":%lld,\"accum\":%d,"
 		"\"optimizer\":\"%s\",\"loss_avg\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
 		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
@@ -274,7 +333,8 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		json_esc(c->data, data, sizeof(data)),
 		json_esc(c->preset ? c->preset : "", preset, sizeof(preset)), m->vocab,
 		m->embed, m->hidden,
-		m->layers, m->tie, c->dropout, c->init_scale, c->forget_bias,
+		m->layers, m->tie, ad ? "adaptive" : "full", ad ? cut : "",
+		ad ? m->div_value : 0.0, ad ? m->head_bias : 0, c->dropout, c->init_scale, c->forget_bias,
 		c->batch, c->bptt, c->epochs, c->steps, c->accum,
 		json_esc(c->optimizer, opt, sizeof(opt)), json_esc(c->loss_avg, lavg, sizeof(lavg)),
 		c->lr, c->clip, c->momentum, c->weight_decay,

@@ -18,6 +18,10 @@ typedef struct {
 	/* model (the vocabulary size comes from the data set) */
 	int layers, hidden, embed, tie;
 	double dropout, init_scale, forget_bias;
+	/* output layer: full | adaptive (cutoffs "C1,C2,...", div_value,
+	 * head_bias on|off) */
+	const char *softmax, *cutoffs, *head_bias;
+	double div_value;
 	/* data layout and length */
 	int batch, bptt, epochs, accum;
 	long long steps;

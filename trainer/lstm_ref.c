@@ -18,6 +18,11 @@ typedef struct {
 	int V, E, H, L, T, B;
 	/* Offsets into params / grads. */
 	size_t out_W, out_b, emb;
+	/* Adaptive softmax (ad set): head (N = C_1 + K rows, bias or none),
+	 * and per tail cluster i = 1 .. K its ids [lo, hi), width d. */
+	int ad, N, K, C1, head_has_b;
+	size_t head_W, head_b, proj[MODEL_MAX_CLUSTERS + 1], tW[MODEL_MAX_CLUSTERS + 1];
+	int lo[MODEL_MAX_CLUSTERS + 1], hi[MODEL_MAX_CLUSTERS + 1], d[MODEL_MAX_CLUSTERS + 1];
 	size_t Wx[MODEL_MAX_LAYERS], Wh[MODEL_MAX_LAYERS], b[MODEL_MAX_LAYERS];
 	const float *const *masks;
 	/* Saved forward values, index (t, b, unit): */
@@ -77,6 +82,30 @@ static void ref_free(ref_t *r)
 	free(r->prob);
 }
 
+static void ref_init_adaptive(ref_t *r, const model_t *m)
+{
+	const model_cfg_t *c = &m->cfg;
+	char name[32];
+
+	r->ad = 1;
+	r->K = c->nclusters;
+	r->C1 = c->cutoffs[0];
+	r->N = r->C1 + r->K;
+	r->head_W = offset_of(m, "out.head.W");
+	r->head_has_b = c->head_bias;
+	if (c->head_bias)
+		r->head_b = offset_of(m, "out.head.b");
+	for (int i = 1; i <= r->K; i++) {
+		r->lo[i] = c->cutoffs[i - 1];
+		r->hi[i] = i < r->K ? c->cutoffs[i] : c->vocab;
+		r->d[i] = (int)floor((double)c->hidden / pow(c->div_value, i));
+		snprintf(name, sizeof(name), "out.tail.%d.proj", i);
+		r->proj[i] = offset_of(m, name);
+		snprintf(name, sizeof(name), "out.tail.%d.W", i);
+		r->tW[i] = offset_of(m, name);
+	}
+}
+
 static int ref_init(ref_t *r, const model_t *m, int T, int B)
 {
 	char name[32];
@@ -90,9 +119,13 @@ static int ref_init(ref_t *r, const model_t *m, int T, int B)
 	r->L = m->cfg.layers;
 	r->T = T;
 	r->B = B;
-	r->out_b = offset_of(m, "out.b");
 	r->emb = offset_of(m, "emb");
-	r->out_W = m->cfg.tie ? r->emb : offset_of(m, "out.W");
+	if (m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		ref_init_adaptive(r, m);
+	} else {
+		r->out_b = offset_of(m, "out.b");
+		r->out_W = m->cfg.tie ? r->emb : offset_of(m, "out.W");
+	}
 	for (int l = 0; l < r->L; l++) {
 		snprintf(name, sizeof(name), "lstm.%d.Wx", l);
 		r->Wx[l] = offset_of(m, name);
@@ -146,6 +179,145 @@ static void cell_forward(ref_t *r, const double *p, int l, int t, int b)
 	}
 }
 
+/* z (n) := log softmax(z), max-subtracted. */
+static void log_softmax_d(double *z, int n)
+{
+	double mx = -INFINITY, sum = 0.0;
+
+	for (int k = 0; k < n; k++)
+		mx = z[k] > mx ? z[k] : mx;
+	for (int k = 0; k < n; k++)
+		sum += exp(z[k] - mx);
+	sum = mx + log(sum);
+	for (int k = 0; k < n; k++)
+		z[k] -= sum;
+}
+
+/* The adaptive head's logits (N) for top h. */
+static void head_logits(const ref_t *r, const double *p, const double *h,
+			double *z)
+{
+	for (int k = 0; k < r->N; k++) {
+		z[k] = r->head_has_b ? p[r->head_b + k] : 0.0;
+		for (int j = 0; j < r->H; j++)
+			z[k] += p[r->head_W + (size_t)k * r->H + j] * h[j];
+	}
+}
+
+/* Tail cluster i for top h: its projection P (d_i) and logits z (s_i). */
+static void tail_logits(const ref_t *r, const double *p, int i,
+			const double *h, double *P, double *z)
+{
+	int d = r->d[i];
+
+	for (int m = 0; m < d; m++) {
+		P[m] = 0.0;
+		for (int j = 0; j < r->H; j++)
+			P[m] += p[r->proj[i] + (size_t)m * r->H + j] * h[j];
+	}
+	for (int s = 0; s < r->hi[i] - r->lo[i]; s++) {
+		z[s] = 0.0;
+		for (int m = 0; m < d; m++)
+			z[s] += p[r->tW[i] + (size_t)s * d + m] * P[m];
+	}
+}
+
+static int cluster_of(const ref_t *r, int y)
+{
+	for (int i = 1; i <= r->K; i++)
+		if (y >= r->lo[i] && y < r->hi[i])
+			return i;
+	return 0;
+}
+
+/*
+ * The adaptive softmax's whole distribution at top h, the obvious way:
+ * log p(v) for every v (into logp, V wide, when not NULL), the head's log
+ * softmax for the short list and head + cluster log softmax for the rest.
+ * Returns -log p(y).
+ */
+static double adaptive_forward(const ref_t *r, const double *p,
+			       const double *h, int y, double *logp)
+{
+	double *zh = malloc(r->N * sizeof(double));
+	double *P = malloc(r->H * sizeof(double));
+	double *z = malloc(r->V * sizeof(double));
+	double loss;
+
+	if (!zh || !P || !z)
+		abort();
+	head_logits(r, p, h, zh);
+	log_softmax_d(zh, r->N);
+	for (int v = 0; v < r->C1; v++)
+		z[v] = zh[v];
+	for (int i = 1; i <= r->K; i++) {
+		double *zi = z + r->lo[i];
+
+		tail_logits(r, p, i, h, P, zi);
+		log_softmax_d(zi, r->hi[i] - r->lo[i]);
+		for (int s = 0; s < r->hi[i] - r->lo[i]; s++)
+			zi[s] += zh[r->C1 + i - 1];
+	}
+	loss = -z[y];
+	if (logp)
+		memcpy(logp, z, r->V * sizeof(double));
+	free(zh), free(P), free(z);
+	return loss;
+}
+
+/*
+ * Backward of -log p(y) at top h: the head's softmax - onehot(its target:
+ * y, or y's cluster entry), and for a tail y its cluster's softmax -
+ * onehot(y - lo) through W_i and proj_i.  Adds the gradients into g and
+ * dL/dh into dtop.
+ */
+static void adaptive_backward(const ref_t *r, const double *p, double *g,
+			      const double *h, int y, double *dtop)
+{
+	int i = cluster_of(r, y), H = r->H;
+	int ht = i ? r->C1 + i - 1 : y;
+	double *zh = malloc(r->N * sizeof(double));
+	double *P = malloc(H * sizeof(double)), *dP = malloc(H * sizeof(double));
+	double *z = malloc(r->V * sizeof(double));
+
+	if (!zh || !P || !dP || !z)
+		abort();
+	head_logits(r, p, h, zh);
+	log_softmax_d(zh, r->N);
+	for (int k = 0; k < r->N; k++) {
+		double dz = exp(zh[k]) - (k == ht ? 1.0 : 0.0);
+
+		if (r->head_has_b)
+			g[r->head_b + k] += dz;
+		for (int j = 0; j < H; j++) {
+			g[r->head_W + (size_t)k * H + j] += dz * h[j];
+			dtop[j] += dz * p[r->head_W + (size_t)k * H + j];
+		}
+	}
+	if (i) {
+		int d = r->d[i], n = r->hi[i] - r->lo[i];
+
+		tail_logits(r, p, i, h, P, z);
+		log_softmax_d(z, n);
+		for (int m = 0; m < d; m++)
+			dP[m] = 0.0;
+		for (int s = 0; s < n; s++) {
+			double dz = exp(z[s]) - (s == y - r->lo[i] ? 1.0 : 0.0);
+
+			for (int m = 0; m < d; m++) {
+				g[r->tW[i] + (size_t)s * d + m] += dz * P[m];
+				dP[m] += dz * p[r->tW[i] + (size_t)s * d + m];
+			}
+		}
+		for (int m = 0; m < d; m++)
+			for (int j = 0; j < H; j++) {
+				g[r->proj[i] + (size_t)m * H + j] += dP[m] * h[j];
+				dtop[j] += dP[m] * p[r->proj[i] + (size_t)m * H + j];
+			}
+	}
+	free(zh), free(P), free(dP), free(z);
+}
+
 /* The output layer at (t, b): logits, softmax, and the token's loss. */
 static double output_forward(ref_t *r, const double *p, int t, int b, int y,
 			     double *logits)
@@ -155,6 +327,9 @@ static double output_forward(ref_t *r, const double *p, int t, int b, int y,
 	double *pr = row(r->prob, r, t, b, V, 0);
 	double mx = -INFINITY, sum = 0.0;
 
+	if (r->ad)
+		return adaptive_forward(r, p, h, y,
+					logits ? logits + ((size_t)t * r->B + b) * V : NULL);
 	for (int v = 0; v < V; v++) {
 		double z = p[r->out_b + v];
 
@@ -272,6 +447,10 @@ static void output_backward(ref_t *r, const double *p, double *g, int t,
 
 	for (int k = 0; k < H; k++)
 		dtop[k] = 0.0;
+	if (r->ad) {
+		adaptive_backward(r, p, g, h, y, dtop);
+		return;
+	}
 	for (int v = 0; v < V; v++) {
 		double dz = pr[v] - (v == y ? 1.0 : 0.0);
 

@@ -28,7 +28,8 @@ double ref_window(const model_t *m, const double *params, int T, int B,
 		  const float *const *masks, double *grads);
 
 /* The same, also writing the logits ((T*B) x V, row t*B + b) when logits
- * is not NULL. */
+ * is not NULL; with the adaptive softmax, which has no logits of the
+ * whole vocabulary, the log-probabilities log p(v) in their place. */
 double ref_window_logits(const model_t *m, const double *params, int T,
 			 int B, const int32_t *tok, double *h, double *c,
 			 const float *const *masks, double *grads,

@@ -25,7 +25,10 @@
  * window are one GEMM each.
  */
 #include "trainer/model.h"
+#include "trainer/adaptive.h"
 #include "trainer/gemm_small.h"
+#include "trainer/rowops.h"
+#include "trainer/softmax.h"
 #include "trainer/vmath.h"
 
 #include <assert.h>
@@ -57,9 +60,12 @@ struct model_work {
 	/* Only when cfg.dropout > 0: */
 	float *mask[MODEL_MAX_LAYERS + 1];	/* per site, see model.h */
 	float *drop[MODEL_MAX_LAYERS];	/* T*B x H: layer output * mask */
-	int rows;		/* output-layer block: rows of T*B per pass */
-	float *logits;		/* rows x V: one block's logits, then its
-				 * softmax gradient (train) */
+	int32_t *tgt;		/* T*B targets, time-major */
+	int rows;		/* full softmax: rows of T*B per output block */
+	float *logits;		/* one output block's logits, then its
+				 * softmax gradient (train): rows x V, or
+				 * ad_buf_floats with the adaptive softmax */
+	ad_work_t ad;		/* adaptive softmax: its routing and rows */
 	/* Backward scratch: */
 	float *dgate;		/* T*B x 4H: d loss / d gate preactivations */
 	float *dh;		/* T*B x max(E, H): dh from above, then dX */
@@ -76,6 +82,47 @@ struct model_work {
 };
 
 /* ---- configuration and parameter layout ---- */
+
+/*
+ * The adaptive softmax's settings, named as the flags of engram train name
+ * them: PyTorch's rules (cutoffs strictly increasing in 1 .. V-1), plus
+ * what would make a cluster useless: a projection of width 0, or a cluster
+ * of one word (its log softmax is always 0, its weights never learn).
+ */
+static int adaptive_check(const model_cfg_t *c, err_t *e)
+{
+	char cut[16 * MODEL_MAX_CLUSTERS];
+	int K = c->nclusters;
+
+	if (c->tie)
+		return err_set(e, "--tie cannot be used with --softmax adaptive (the head holds only the %d most frequent words)",
+			       K > 0 ? c->cutoffs[0] : 0);
+	if (K < 1 || K > MODEL_MAX_CLUSTERS)
+		return err_set(e, "--cutoffs: the adaptive softmax needs 1 to %d cutoffs (got %d)",
+			       MODEL_MAX_CLUSTERS, K);
+	model_cutoffs_str(c, cut, sizeof(cut));
+	for (int k = 0; k < K; k++) {
+		int prev = k ? c->cutoffs[k - 1] : 0;
+
+		if (c->cutoffs[k] <= prev || c->cutoffs[k] >= c->vocab)
+			return err_set(e, "--cutoffs %s: expected strictly increasing values in 1 .. %d (the vocabulary has %d words)",
+				       cut, c->vocab - 1, c->vocab);
+	}
+	if (!(c->div_value > 1.0) || !isfinite(c->div_value))
+		return err_set(e, "--div-value must be a finite number > 1 (got %g)", c->div_value);
+	for (int i = 1; i <= K; i++) {
+		int lo, hi;
+
+		model_cluster(c, i, &lo, &hi);
+		if (hi - lo < 2)
+			return err_set(e, "--cutoffs %s: tail cluster %d holds 1 word (id %d); each cluster needs at least 2",
+				       cut, i, lo);
+		if (model_cluster_dim(c, i) < 1)
+			return err_set(e, "--div-value %g: tail cluster %d would have width 0 (floor(%d / %g^%d)); give fewer cutoffs, a smaller --div-value or a larger --hidden",
+				       c->div_value, i, c->hidden, c->div_value, i);
+	}
+	return 0;
+}
 
 int model_cfg_check(const model_cfg_t *c, err_t *e)
 {
@@ -101,7 +148,52 @@ int model_cfg_check(const model_cfg_t *c, err_t *e)
 	if ((int64_t)c->hidden * 4 > INT32_MAX)
 		return err_set(e, "model: hidden %d is too large (4*hidden must fit an int)",
 			       c->hidden);
+	if (c->softmax == MODEL_SOFTMAX_ADAPTIVE)
+		return adaptive_check(c, e);
+	if (c->softmax != MODEL_SOFTMAX_FULL)
+		return err_set(e, "model: softmax must be full or adaptive (got kind %d)",
+			       c->softmax);
 	return 0;
+}
+
+void model_cluster(const model_cfg_t *c, int i, int *lo, int *hi)
+{
+	*lo = i ? c->cutoffs[i - 1] : 0;
+	*hi = i < c->nclusters ? c->cutoffs[i] : c->vocab;
+}
+
+/* floor(H / div^i), as PyTorch's int(in_features // div_value ** i). */
+int model_cluster_dim(const model_cfg_t *c, int i)
+{
+	double d = floor((double)c->hidden / pow(c->div_value, i));
+
+	return d >= 1.0 ? (int)d : 0;
+}
+
+void model_cutoffs_str(const model_cfg_t *c, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < c->nclusters && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%d", k ? "," : "",
+					c->cutoffs[k]);
+}
+
+int model_cfg_same_shape(const model_cfg_t *a, const model_cfg_t *b)
+{
+	if (a->vocab != b->vocab || a->embed != b->embed || a->hidden != b->hidden ||
+	    a->layers != b->layers || a->tie != b->tie || a->softmax != b->softmax)
+		return 0;
+	if (a->softmax != MODEL_SOFTMAX_ADAPTIVE)
+		return 1;
+	if (a->nclusters != b->nclusters || a->div_value != b->div_value ||
+	    a->head_bias != b->head_bias)
+		return 0;
+	for (int k = 0; k < a->nclusters; k++)
+		if (a->cutoffs[k] != b->cutoffs[k])
+			return 0;
+	return 1;
 }
 
 static size_t add_tensor(model_t *m, const char *name, int rows, int cols,
@@ -116,6 +208,28 @@ static size_t add_tensor(model_t *m, const char *name, int rows, int cols,
 	return off + (size_t)rows * cols;
 }
 
+/* out.head.W, out.head.b, out.tail.<i>.proj and .W (model.h) */
+static size_t layout_adaptive(model_t *m, size_t off)
+{
+	const model_cfg_t *c = &m->cfg;
+	int N = c->cutoffs[0] + c->nclusters;
+	char name[32];
+
+	off = add_tensor(m, "out.head.W", N, c->hidden, off);
+	if (c->head_bias)
+		off = add_tensor(m, "out.head.b", 1, N, off);
+	for (int i = 1; i <= c->nclusters; i++) {
+		int d = model_cluster_dim(c, i), lo, hi;
+
+		model_cluster(c, i, &lo, &hi);
+		snprintf(name, sizeof(name), "out.tail.%d.proj", i);
+		off = add_tensor(m, name, d, c->hidden, off);
+		snprintf(name, sizeof(name), "out.tail.%d.W", i);
+		off = add_tensor(m, name, hi - lo, d, off);
+	}
+	return off;
+}
+
 /* The table in buffer order (model.h): the order backward finishes them. */
 static void layout(model_t *m)
 {
@@ -125,9 +239,13 @@ static void layout(model_t *m)
 	size_t off = 0;
 
 	m->ntensors = 0;
-	if (!c->tie)
-		off = add_tensor(m, "out.W", c->vocab, H, off);
-	off = add_tensor(m, "out.b", 1, c->vocab, off);
+	if (c->softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		off = layout_adaptive(m, off);
+	} else {
+		if (!c->tie)
+			off = add_tensor(m, "out.W", c->vocab, H, off);
+		off = add_tensor(m, "out.b", 1, c->vocab, off);
+	}
 	m->ready_out = off;
 	for (int l = c->layers - 1; l >= 0; l--) {
 		snprintf(name, sizeof(name), "lstm.%d.Wx", l);
@@ -144,12 +262,22 @@ static void layout(model_t *m)
 
 /* Point the named views at buffer p, in the order layout() laid down. */
 static void set_views(const model_t *m, float *p, float **out_W,
-		      float **out_b, model_lstm_t *lstm, float **emb)
+		      float **out_b, model_adapt_t *ad, model_lstm_t *lstm,
+		      float **emb)
 {
 	int k = 0;
 
-	*out_W = m->cfg.tie ? NULL : p + m->tensor[k++].off;
-	*out_b = p + m->tensor[k++].off;
+	if (m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		ad->head_W = p + m->tensor[k++].off;
+		ad->head_b = m->cfg.head_bias ? p + m->tensor[k++].off : NULL;
+		for (int i = 1; i <= m->cfg.nclusters; i++) {
+			ad->proj[i] = p + m->tensor[k++].off;
+			ad->W[i] = p + m->tensor[k++].off;
+		}
+	} else {
+		*out_W = m->cfg.tie ? NULL : p + m->tensor[k++].off;
+		*out_b = p + m->tensor[k++].off;
+	}
 	for (int l = m->cfg.layers - 1; l >= 0; l--) {
 		lstm[l].Wx = p + m->tensor[k++].off;
 		lstm[l].Wh = p + m->tensor[k++].off;
@@ -180,8 +308,9 @@ int model_init(model_t *m, const model_cfg_t *cfg, err_t *e)
 		model_free(m);
 		return -1;
 	}
-	set_views(m, m->params, &m->out_W, &m->out_b, m->lstm, &m->emb);
-	set_views(m, m->grads, &m->g_out_W, &m->g_out_b, m->g_lstm, &m->g_emb);
+	set_views(m, m->params, &m->out_W, &m->out_b, &m->ad, m->lstm, &m->emb);
+	set_views(m, m->grads, &m->g_out_W, &m->g_out_b, &m->g_ad, m->g_lstm,
+		  &m->g_emb);
 	return 0;
 }
 
@@ -251,28 +380,6 @@ void model_state_free(model_state_t *s)
 
 /* ---- the work area ---- */
 
-/*
- * The output layer runs in blocks of rows of the T*B rows: GEMM a block's
- * logits, softmax + loss (+ gradient) in place while they are in cache,
- * and in training at once dh = dz * W_out and g_out_W += dz^T * h for the
- * block.  A block's logits stay under MODEL_OUT_BLOCK_BYTES; the blocks of a window
- * are of equal size (the last one may be shorter), and never fewer than
- * BLOCK_MIN_ROWS rows (the K of the g_out_W GEMM) unless the window is.
- */
-#define BLOCK_MIN_ROWS 128
-
-static int block_rows(size_t TB, size_t V)
-{
-	size_t cap = MODEL_OUT_BLOCK_BYTES / (V * sizeof(float)), nblk;
-
-	if (cap < BLOCK_MIN_ROWS)
-		cap = BLOCK_MIN_ROWS;
-	if (TB <= cap)
-		return (int)TB;
-	nblk = (TB + cap - 1) / cap;
-	return (int)((TB + nblk - 1) / nblk);
-}
-
 /* The packed Wh of the recurrent GEMMs: forward H x 4H, backward 4H x H. */
 static size_t wpack_floats(const model_cfg_t *c)
 {
@@ -331,8 +438,22 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 			w->drop[l] = carve(base, &off, TB * H * f);
 		}
 	}
-	w->rows = block_rows(TB, V);
-	w->logits = carve(base, &off, (size_t)w->rows * V * f);
+	w->tgt = carve(base, &off, TB * sizeof(int32_t));
+	if (c->softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		size_t d1 = (size_t)model_cluster_dim(c, 1);
+
+		w->ad.hy = carve(base, &off, TB * sizeof(int32_t));
+		w->ad.perm = carve(base, &off, TB * sizeof(int32_t));
+		w->ad.ry = carve(base, &off, TB * sizeof(int32_t));
+		w->ad.xg = carve(base, &off, TB * H * f);
+		w->ad.pj = carve(base, &off, TB * d1 * f);
+		w->ad.dpj = carve(base, &off, TB * d1 * f);
+		w->rows = 0;	/* no whole logits matrix, ever */
+		w->logits = carve(base, &off, ad_buf_floats(c, TB) * f);
+	} else {
+		w->rows = sm_block_rows(TB, V);
+		w->logits = carve(base, &off, (size_t)w->rows * V * f);
+	}
 	w->dgate = carve(base, &off, TB * 4 * H * f);
 	w->dh = carve(base, &off, TB * (E > H ? E : H) * f);
 	w->dh_rec = carve(base, &off, (size_t)B * H * f);
@@ -349,13 +470,17 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 {
 	double TB = (double)T * B, H = c->hidden, E = c->embed, L = c->layers;
-	double per_row = 1 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
-	double cap = MODEL_OUT_BLOCK_BYTES / (4.0 * c->vocab) + BLOCK_MIN_ROWS;
-	double floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
-			2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
+	double per_row = 2 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
+	/* any output width N <= V needs at most min(TB, cap(N)) * N floats,
+	 * which is at most the full softmax's figure */
+	double cap = MODEL_OUT_BLOCK_BYTES / (4.0 * c->vocab) + SM_BLOCK_MIN_ROWS;
+	double floats, adaptive = c->softmax == MODEL_SOFTMAX_ADAPTIVE;
 
+	per_row += adaptive * (3 + 3 * H);	/* hy perm ry, xg, pj dpj <= H */
+	floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
+		 2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
-	       WORK_ALIGN * (6 * L + 10);	/* one round-up per carve */
+	       WORK_ALIGN * (6 * L + 17);	/* one round-up per carve */
 }
 
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)
@@ -450,34 +575,6 @@ const float *model_dropout_mask(const model_work_t *w, int site)
 
 /* ---- small kernels ---- */
 
-/* Every one of rows rows of y (rows x n) set to v (n). */
-static void fill_rows(float *y, const float *v, size_t rows, int n)
-{
-	for (size_t r = 0; r < rows; r++)
-		memcpy(y + r * n, v, n * sizeof(float));
-}
-
-/* g (n) += the column sums of x (rows x n). */
-static void add_col_sums(float *g, const float *x, size_t rows, int n)
-{
-	for (size_t r = 0; r < rows; r++)
-		for (int j = 0; j < n; j++)
-			g[j] += x[r * n + j];
-}
-
-/* Row id[r] of y (n wide) += row r of x, for each of rows rows. */
-static void add_rows_by_id(float *y, const int32_t *id, const float *x,
-			   size_t rows, int n)
-{
-	for (size_t r = 0; r < rows; r++) {
-		float *d = y + (size_t)id[r] * n;
-		const float *src = x + r * n;
-
-		for (int k = 0; k < n; k++)
-			d[k] += src[k];
-	}
-}
-
 /* Inverted dropout masks: 0 with probability p, else 1/(1-p). */
 static void draw_mask(float *mask, size_t n, float p, rng_t *r)
 {
@@ -491,15 +588,6 @@ static void mul(float *y, const float *x, const float *mask, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		y[i] = x[i] * mask[i];
-}
-
-/* C := alpha op(A) op(B) + beta C, row-major, leading dims from the shapes. */
-static void gemm(int ta, int tb, int M, int N, int K, const float *A,
-		 const float *Bm, float beta, float *C)
-{
-	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-		    tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f,
-		    A, ta ? M : K, Bm, tb ? K : N, beta, C, N);
 }
 
 /*
@@ -614,14 +702,14 @@ static void input_fwd(const model_t *m, model_work_t *w, int l)
 	const model_lstm_t *p = &m->lstm[l];
 
 	if (l || !w->tabbed) {
-		fill_rows(w->gate[l], p->b, TB, G);
-		gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f,
+		ro_fill_rows(w->gate[l], p->b, TB, G);
+		ro_gemm(0, 0, (int)TB, G, in, layer_in(w, l), p->Wx, 1.0f,
 		     w->gate[l]);
 		return;
 	}
 	/* tab = b + emb * Wx, then each row's token id picks its row */
-	fill_rows(w->tab, p->b, V, G);
-	gemm(0, 0, V, G, in, m->emb, p->Wx, 1.0f, w->tab);
+	ro_fill_rows(w->tab, p->b, V, G);
+	ro_gemm(0, 0, V, G, in, m->emb, p->Wx, 1.0f, w->tab);
 	for (size_t r = 0; r < TB; r++)
 		memcpy(w->gate[0] + r * G, w->tab + (size_t)w->in[r] * G,
 		       G * sizeof(float));
@@ -656,140 +744,51 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 	}
 }
 
-#define LANES 16	/* independent partial results, for ILP and accuracy */
-
-static float row_max(const float *z, int n)
-{
-	float m[LANES], mx;
-	int k = 0;
-
-	for (int j = 0; j < LANES; j++)
-		m[j] = z[0];
-	for (; k + LANES <= n; k += LANES)
-		for (int j = 0; j < LANES; j++)
-			m[j] = z[k + j] > m[j] ? z[k + j] : m[j];
-	for (; k < n; k++)
-		m[0] = z[k] > m[0] ? z[k] : m[0];
-	mx = m[0];
-	for (int j = 1; j < LANES; j++)
-		mx = m[j] > mx ? m[j] : mx;
-	return mx;
-}
-
 /*
- * sum of e^(z - mx) over a row; e (may be z itself, or NULL) gets the
- * terms.  LANES partial sums, each of at most n / LANES terms, added up
- * in double at the end.
- */
-static double row_exp_sum(float *e, const float *z, int n, float mx)
-{
-	double sum = 0.0;
-	int k = 0;
-
-#ifdef VMATH_AVX2
-	__m256 m = _mm256_set1_ps(mx), a0 = _mm256_setzero_ps(), a1 = a0;
-	float acc[16];
-
-	for (; k + 16 <= n; k += 16) {
-		__m256 v0 = vm_exp8(_mm256_sub_ps(_mm256_loadu_ps(z + k), m));
-		__m256 v1 = vm_exp8(_mm256_sub_ps(_mm256_loadu_ps(z + k + 8), m));
-
-		if (e) {
-			_mm256_storeu_ps(e + k, v0);
-			_mm256_storeu_ps(e + k + 8, v1);
-		}
-		a0 = _mm256_add_ps(a0, v0);
-		a1 = _mm256_add_ps(a1, v1);
-	}
-	_mm256_storeu_ps(acc, a0);
-	_mm256_storeu_ps(acc + 8, a1);
-	for (int j = 0; j < 16; j++)
-		sum += acc[j];
-#else
-	float acc[LANES] = { 0 }, tmp[LANES];
-
-	for (; k + LANES <= n; k += LANES) {
-		float *d = e ? e + k : tmp;
-
-		for (int j = 0; j < LANES; j++)
-			d[j] = vm_exp1(z[k + j] - mx);
-		for (int j = 0; j < LANES; j++)
-			acc[j] += d[j];
-	}
-	for (int j = 0; j < LANES; j++)
-		sum += acc[j];
-#endif
-	for (; k < n; k++) {
-		float v = vm_exp1(z[k] - mx);
-
-		if (e)
-			e[k] = v;
-		sum += v;
-	}
-	return sum;
-}
-
-/*
- * -log softmax(z)[y] of one row, max-subtracted.  With grad, z becomes
- * scale * (softmax(z) - onehot(y)): the exponentials are written in place
- * on the way, so each is computed once, and no one-hot is ever built.
- */
-static double row_xent(float *z, int V, int y, int grad, float scale)
-{
-	float mx = row_max(z, V), zy = z[y], a;
-	double sum = row_exp_sum(grad ? z : NULL, z, V, mx);
-
-	if (grad) {
-		a = (float)(scale / sum);
-		for (int k = 0; k < V; k++)
-			z[k] *= a;
-		z[y] -= scale;
-	}
-	return ((double)mx - zy) + log(sum);
-}
-
-/*
- * The output layer, block by block (see block_rows): logits, the loss, and
- * with grad the softmax gradient in place, then at once the block's part
- * of backward: dh rows = dz * W_out (times the top dropout mask) and
- * g_out_W += dz^T * top rows, g_out_b += column sums of dz.  So the T*B x V
- * logits never exist whole, and each block is used while it is in cache.
+ * The output layer over the window's T*B rows (softmax.h: blocked, each
+ * block's backward done while it is in cache): training writes dh = d
+ * loss / d top (times the top dropout mask) and adds the output layer's
+ * weight gradients; with tying out.W's land in g_emb.
  */
 static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
 			 int grad, float scale)
 {
-	int T = w->T, B = w->B, V = m->cfg.vocab, H = m->cfg.hidden;
-	int L = m->cfg.layers, TB = T * B;
+	int T = w->T, B = w->B, TB = T * B, H = m->cfg.hidden;
 	const float *top = top_out(w);
-	double loss = 0.0;
+	float *dh = grad ? w->dh : NULL;
+	double loss;
 
-	for (int r0 = 0; r0 < TB; r0 += w->rows) {
-		int R = TB - r0 < w->rows ? TB - r0 : w->rows;
-		const float *hb = top + (size_t)r0 * H;
+	for (int t = 0; t < T; t++)
+		for (int b = 0; b < B; b++)
+			w->tgt[t * B + b] = tok[(size_t)b * (T + 1) + t + 1];
+	if (m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		loss = ad_xent(m, &w->ad, top, TB, w->tgt, scale, w->logits, dh);
+	} else {
+		sm_linear_t out = { m->out_W, m->out_b, m->cfg.vocab, H,
+				    m->g_out_W, m->g_out_b };
 
-		/* logits = top * out_W^T + out_b */
-		fill_rows(w->logits, m->out_b, R, V);
-		gemm(0, 1, R, V, H, hb, m->out_W, 1.0f, w->logits);
-		for (int k = 0; k < R; k++) {
-			int row = r0 + k, t = row / B, b = row % B;
-			int32_t y = tok[(size_t)b * (T + 1) + t + 1];
-			float *z = w->logits + (size_t)k * V;
-
-			assert(y >= 0 && y < V);
-			loss += row_xent(z, V, y, grad, scale);
-		}
-		if (!grad)
-			continue;
-		float *dhb = w->dh + (size_t)r0 * H;
-
-		gemm(0, 0, R, H, V, w->logits, m->out_W, 0.0f, dhb);
-		if (w->dropped)
-			mul(dhb, dhb, w->mask[L] + (size_t)r0 * H, (size_t)R * H);
-		/* g_out_W (V x H) += dz^T * top; with tying this lands in g_emb. */
-		gemm(1, 0, V, H, R, w->logits, hb, 1.0f, m->g_out_W);
-		add_col_sums(m->g_out_b, w->logits, R, V);
+		loss = sm_xent(&out, top, TB, w->tgt, scale, w->logits, dh);
 	}
+	if (dh && w->dropped)
+		mul(dh, dh, w->mask[m->cfg.layers], (size_t)TB * H);
 	return loss;
+}
+
+void model_log_probs(const model_t *m, model_work_t *w, int row, float *out)
+{
+	const float *x = top_out(w) + (size_t)row * m->cfg.hidden;
+	int V = m->cfg.vocab;
+
+	assert(row >= 0 && row < w->T * w->B && w->mode != WORK_EMPTY);
+	if (m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		ad_log_probs(m, &w->ad, x, w->logits, out);
+		return;
+	}
+	/* out = out_W x + out_b, then its log softmax */
+	memcpy(out, m->out_b, (size_t)V * sizeof(float));
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, V, m->cfg.hidden, 1.0f,
+		    m->out_W, m->cfg.hidden, x, 1, 1.0f, out, 1);
+	sm_log_softmax(out, V, out);
 }
 
 static double forward(model_t *m, model_work_t *w, model_state_t *s,
@@ -797,8 +796,7 @@ static double forward(model_t *m, model_work_t *w, model_state_t *s,
 {
 	assert(s->batch == w->B && s->layers == m->cfg.layers &&
 	       s->hidden == m->cfg.hidden);
-	assert(w->cfg.vocab == m->cfg.vocab && w->cfg.layers == m->cfg.layers &&
-	       w->cfg.hidden == m->cfg.hidden && w->cfg.embed == m->cfg.embed &&
+	assert(model_cfg_same_shape(&w->cfg, &m->cfg) &&
 	       w->cfg.dropout == m->cfg.dropout);
 	w->dropped = train && r && m->cfg.dropout > 0.0f;
 	w->tabbed = w->tab && !w->dropped;
@@ -874,9 +872,9 @@ static void input_bwd_tab(model_t *m, model_work_t *w)
 	size_t TB = (size_t)w->T * w->B;
 
 	memset(w->tab, 0, (size_t)V * G * sizeof(float));
-	add_rows_by_id(w->tab, w->in, w->dgate, TB, G);
-	gemm(1, 0, E, G, V, m->emb, w->tab, 1.0f, m->g_lstm[0].Wx);
-	gemm(0, 1, V, E, G, w->tab, m->lstm[0].Wx, 1.0f, m->g_emb);
+	ro_add_rows_by_id(w->tab, w->in, w->dgate, TB, G);
+	ro_gemm(1, 0, E, G, V, m->emb, w->tab, 1.0f, m->g_lstm[0].Wx);
+	ro_gemm(0, 1, V, E, G, w->tab, m->lstm[0].Wx, 1.0f, m->g_emb);
 }
 
 /*
@@ -909,22 +907,22 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 		hook_call(hook, ctx, ready);
 	}
 	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}. */
-	gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
-	add_col_sums(gp->b, w->dgate, TB, G);
+	ro_gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
+	ro_add_col_sums(gp->b, w->dgate, TB, G);
 	if (!l && w->tabbed) {
 		input_bwd_tab(m, w);
 		return;
 	}
-	gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
+	ro_gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
 	/* dX = dgate * Wx^T, over dh (which is spent). */
-	gemm(0, 1, TB, in, G, w->dgate, p->Wx, 0.0f, w->dh);
+	ro_gemm(0, 1, TB, in, G, w->dgate, p->Wx, 0.0f, w->dh);
 	if (w->dropped)
 		mul(w->dh, w->dh, w->mask[l], (size_t)TB * in);
 }
 
 static void embed_bwd(model_t *m, model_work_t *w)
 {
-	add_rows_by_id(m->g_emb, w->in, w->dh, (size_t)w->T * w->B,
+	ro_add_rows_by_id(m->g_emb, w->in, w->dh, (size_t)w->T * w->B,
 		       m->cfg.embed);
 }
 

@@ -11,6 +11,20 @@
  *           (computed in blocks of rows of the window, never all at once)
  *   loss   = sum over the window of -log softmax(logits)[target]
  *
+ * Or, with softmax MODEL_SOFTMAX_ADAPTIVE, the adaptive softmax of Grave et
+ * al. 2017 with the semantics of PyTorch's AdaptiveLogSoftmaxWithLoss.  The
+ * ids are split by cutoffs C_1 < ... < C_K < V into a short list [0, C_1)
+ * and K tail clusters, cluster i = [C_i, C_{i+1}) (C_{K+1} = V), of s_i
+ * words, and with d_i = floor(H / div_value^i):
+ *   head  = h_top * head_W^T (+ head_b)                 (C_1 + K)
+ *   tail_i = (h_top * proj_i^T) * tail_W_i^T             (d_i, then s_i)
+ *   log p(w) = log softmax(head)[w]                       for w < C_1
+ *   log p(w) = log softmax(head)[C_1 + i - 1]
+ *              + log softmax(tail_i)[w - C_i]             for w in cluster i
+ * Exactly normalized.  Training and eval compute a tail cluster only for
+ * the rows whose target falls in it (model_log_probs gives the whole
+ * distribution of one row).
+ *
  * Dropout (Zaremba et al. 2014, inverted: kept units scaled by 1/(1-p)) sits
  * on the non-recurrent connections only: on the embedding output, on each
  * layer's h going up to the next layer, and on the top h before the output
@@ -22,6 +36,9 @@
  * exchanged while backward goes on:
  *
  *   out.W (V x H, absent when tied), out.b (V),
+ *     or, adaptive: out.head.W ((C_1 + K) x H), out.head.b (C_1 + K, only
+ *     with head_bias), then for i = 1 .. K out.tail.<i>.proj (d_i x H) and
+ *     out.tail.<i>.W (s_i x d_i),
  *   lstm.{L-1}.Wx (in x 4H), lstm.{L-1}.Wh (H x 4H), lstm.{L-1}.b (4H),
  *   ... down to lstm.0 ...,
  *   emb (V x E)
@@ -30,7 +47,9 @@
  * [i | f | g | o] of H columns each, so X (rows x in) * Wx gives all gates
  * of all rows in one GEMM.  PyTorch's weight_ih_l{k} is Wx transposed (same
  * gate order i f g o); its bias_ih + bias_hh equals b.  With tying, the
- * output projection uses emb (V x H) in place of out.W.
+ * output projection uses emb (V x H) in place of out.W.  The adaptive
+ * tensors are PyTorch's head.weight, head.bias, tail[i-1][0].weight and
+ * tail[i-1][1].weight as they are (rows = outputs).
  */
 #ifndef ENGRAM_MODEL_H
 #define ENGRAM_MODEL_H
@@ -49,7 +68,10 @@
 #ifndef MODEL_OUT_BLOCK_BYTES
 #define MODEL_OUT_BLOCK_BYTES (32u << 20)
 #endif
-#define MODEL_MAX_TENSORS (3 * MODEL_MAX_LAYERS + 3)
+#define MODEL_MAX_CLUSTERS 16	/* tail clusters of the adaptive softmax */
+#define MODEL_MAX_TENSORS (3 * MODEL_MAX_LAYERS + 3 + 2 * MODEL_MAX_CLUSTERS)
+
+enum { MODEL_SOFTMAX_FULL, MODEL_SOFTMAX_ADAPTIVE };
 
 typedef struct {
 	int vocab;	/* V */
@@ -58,6 +80,12 @@ typedef struct {
 	int layers;	/* L, 1 .. MODEL_MAX_LAYERS */
 	int tie;	/* output projection uses emb (needs E == H) */
 	float dropout;	/* probability of dropping a unit, 0 <= p < 1 */
+	/* The output layer (zero: the full softmax). */
+	int softmax;	/* MODEL_SOFTMAX_* */
+	int nclusters;	/* K, adaptive: 1 .. MODEL_MAX_CLUSTERS */
+	int cutoffs[MODEL_MAX_CLUSTERS];	/* C_1 < ... < C_K < V */
+	double div_value;	/* > 1: cluster i is floor(H / div_value^i) wide */
+	int head_bias;	/* the head has a bias (PyTorch's head_bias) */
 } model_cfg_t;
 
 /* One named tensor of the parameter buffer. */
@@ -71,6 +99,13 @@ typedef struct {
 	float *Wx, *Wh, *b;
 } model_lstm_t;
 
+/* The adaptive softmax's tensors (NULL for the full softmax). */
+typedef struct {
+	float *head_W, *head_b;	/* head_b NULL without head_bias */
+	float *proj[MODEL_MAX_CLUSTERS + 1];	/* index 1 .. K */
+	float *W[MODEL_MAX_CLUSTERS + 1];
+} model_adapt_t;
+
 typedef struct {
 	model_cfg_t cfg;
 	size_t n;		/* parameter count */
@@ -78,11 +113,14 @@ typedef struct {
 	float *grads;		/* n floats, owned, same layout */
 	int ntensors;
 	model_tensor_t tensor[MODEL_MAX_TENSORS];	/* in buffer order */
-	/* Views into params and grads; out_W == emb when tied. */
+	/* Views into params and grads; out_W == emb when tied; out_W and
+	 * out_b NULL with the adaptive softmax, which has ad instead. */
 	float *out_W, *out_b, *emb;
 	model_lstm_t lstm[MODEL_MAX_LAYERS];
+	model_adapt_t ad;
 	float *g_out_W, *g_out_b, *g_emb;
 	model_lstm_t g_lstm[MODEL_MAX_LAYERS];
+	model_adapt_t g_ad;
 	/* Grad-ready prefix ends, in floats: after the output layer, after each
 	 * LSTM layer (index = layer), and the whole buffer after the embedding. */
 	size_t ready_out, ready_lstm[MODEL_MAX_LAYERS];
@@ -108,6 +146,18 @@ typedef struct model_work model_work_t;
 typedef void (*model_grad_hook_t)(void *ctx, size_t ready);
 
 int model_cfg_check(const model_cfg_t *cfg, err_t *e);
+
+/* 1 when a and b have the same shape: every field but dropout. */
+int model_cfg_same_shape(const model_cfg_t *a, const model_cfg_t *b);
+
+/* Adaptive softmax: the ids of cluster i (1 .. K) are [lo, hi), and its
+ * projection is d_i wide; cluster 0 is the short list [0, C_1).  For any
+ * cfg that passed model_cfg_check. */
+void model_cluster(const model_cfg_t *cfg, int i, int *lo, int *hi);
+int model_cluster_dim(const model_cfg_t *cfg, int i);
+
+/* "2000,10000": the cutoffs as the flag and /config write them. */
+void model_cutoffs_str(const model_cfg_t *cfg, char *buf, size_t n);
 
 int model_init(model_t *m, const model_cfg_t *cfg, err_t *e);
 /* Only the shape: cfg, n and the tensor table, nothing allocated (params
@@ -155,11 +205,20 @@ double model_forward_eval(model_t *m, model_work_t *w, model_state_t *s,
 			  const int32_t *tok);
 
 /*
+ * The whole distribution of the next token at row (t*B + b, time-major) of
+ * the last forward on w: out (V floats) gets log p(v) for every id v,
+ * exactly normalized, for either output layer.  For sampling and scoring;
+ * it costs one output layer's forward for the row.
+ */
+void model_log_probs(const model_t *m, model_work_t *w, int row, float *out);
+
+/*
  * Logits of the last forward, (T*B) x V, row t*B + b (time-major), when
  * the window's T*B rows fit one output block (T*B*V*4 <=
  * MODEL_OUT_BLOCK_BYTES, or T*B <=
  * 128; always for sampling's T = B = 1); NULL when the output layer ran in
- * several blocks and no whole logits matrix existed.  After
+ * several blocks and no whole logits matrix existed, and always with the
+ * adaptive softmax (model_log_probs has its distribution).  After
  * model_forward_train the buffer holds grad_scale * d(loss sum)/d(logits)
  * in their place (the softmax gradient is written over them); after
  * model_forward_eval it holds the logits.

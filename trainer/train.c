@@ -223,6 +223,75 @@ static void print_exchange(const trainer_t *tr)
 		printf("\n");
 }
 
+static int by_count_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y) - (x > y);
+}
+
+/*
+ * The adaptive softmax assumes id order is frequency order (its head holds
+ * ids < C1).  Over the first tokens of train, the ids below each cutoff C
+ * must hold at least 90% of what the C most frequent ids hold; else one
+ * warning line (it is not an error: a user's file may order ids its own
+ * way).  engram prepare's files pass: their ids are ordered by count.
+ */
+#define SORT_SAMPLE (1LL << 24)
+
+static void warn_unsorted(trainer_t *tr)
+{
+	const model_cfg_t *m = &tr->mcfg;
+	int64_t *cnt = NULL, n = 0, low = 0, top = 0;
+	err_t e;
+
+	if (m->softmax != MODEL_SOFTMAX_ADAPTIVE)
+		return;
+	cnt = err_calloc(2 * (size_t)m->vocab, sizeof(*cnt), "id counts", &e);
+	if (!cnt || ds_count_ids(&tr->ds, SPLIT_TRAIN, SORT_SAMPLE, cnt, &n, &e)) {
+		printf("warning: cannot check that the ids of %s are sorted by frequency: %s\n",
+		       tr->cfg.data, e.msg);
+		free(cnt);
+		return;
+	}
+	memcpy(cnt + m->vocab, cnt, (size_t)m->vocab * sizeof(*cnt));
+	qsort(cnt + m->vocab, (size_t)m->vocab, sizeof(*cnt), by_count_desc);
+	for (int k = 0, v = 0; k < m->nclusters; k++) {
+		for (; v < m->cutoffs[k]; v++) {
+			low += cnt[v];
+			top += cnt[m->vocab + v];
+		}
+		if ((double)low < 0.9 * (double)top) {
+			printf("warning: %s: the ids are not sorted by frequency (ids below %d hold %.1f%% of the first %lld train tokens, the %d most frequent ids %.1f%%); the adaptive softmax's head and clusters follow id order, so renumber the vocabulary by count, as engram prepare does\n",
+			       tr->cfg.data, m->cutoffs[k], 100.0 * (double)low / (double)n,
+			       (long long)n, m->cutoffs[k], 100.0 * (double)top / (double)n);
+			break;
+		}
+	}
+	free(cnt);
+}
+
+/* The output layer: its kind, and for the adaptive softmax its clusters. */
+static void print_softmax(trainer_t *tr)
+{
+	const model_cfg_t *m = &tr->mcfg;
+	int lo, hi;
+
+	if (m->softmax != MODEL_SOFTMAX_ADAPTIVE) {
+		printf("  output: full softmax over %d words\n", m->vocab);
+		return;
+	}
+	printf("  output: adaptive softmax, head of %d words + %d cluster%s", m->cutoffs[0],
+	       m->nclusters, m->nclusters == 1 ? "" : "s");
+	for (int i = 1; i <= m->nclusters; i++) {
+		model_cluster(m, i, &lo, &hi);
+		printf("%s[%d, %d) through %d units", i == 1 ? ": " : ", ", lo, hi,
+		       model_cluster_dim(m, i));
+	}
+	printf("%s\n", m->head_bias ? "; head bias" : "");
+	warn_unsorted(tr);
+}
+
 static void print_start(trainer_t *tr)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -237,6 +306,7 @@ static void print_start(trainer_t *tr)
 	printf("  model: embed %d, %d x LSTM %d%s, dropout %g: %zu parameters (%.1f MiB)\n",
 	       m->embed, m->layers, m->hidden, m->tie ? ", tied" : "", m->dropout,
 	       tr->model.n, (double)tr->model.n * 4 / 1048576.0);
+	print_softmax(tr);
 	printf("  batch %d per rank, global batch %d, bptt %d%s; activations %.1f MiB per rank\n",
 	       c->batch, c->batch * tr->comm->size, c->bptt,
 	       c->accum > 1 ? " (micro-batches)" : "", (double)wbytes / 1048576.0);

@@ -12,6 +12,31 @@ void weights_meta(const model_t *m, ckpt_meta_t *meta)
 	meta->hidden = m->cfg.hidden;
 	meta->layers = m->cfg.layers;
 	meta->tie = m->cfg.tie;
+	snprintf(meta->softmax, sizeof(meta->softmax), "%s",
+		 m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE ? "adaptive" : "full");
+	meta->ncutoffs = m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE ? m->cfg.nclusters : 0;
+	for (int k = 0; k < meta->ncutoffs; k++)
+		meta->cutoffs[k] = m->cfg.cutoffs[k];
+	meta->div_value = m->cfg.div_value;
+	meta->head_bias = m->cfg.head_bias;
+}
+
+_Static_assert(CKPT_MAX_CUTOFFS == MODEL_MAX_CLUSTERS,
+	       "a checkpoint holds every cutoff a model can have");
+
+void weights_cfg(const ckpt_meta_t *meta, model_cfg_t *cfg)
+{
+	*cfg = (model_cfg_t){ .vocab = (int)meta->vocab, .embed = (int)meta->embed,
+			      .hidden = (int)meta->hidden, .layers = (int)meta->layers,
+			      .tie = (int)meta->tie };
+	if (strcmp(meta->softmax, "adaptive"))
+		return;
+	cfg->softmax = MODEL_SOFTMAX_ADAPTIVE;
+	cfg->nclusters = (int)meta->ncutoffs;
+	for (int k = 0; k < cfg->nclusters && k < MODEL_MAX_CLUSTERS; k++)
+		cfg->cutoffs[k] = (int)meta->cutoffs[k];
+	cfg->div_value = meta->div_value;
+	cfg->head_bias = (int)meta->head_bias;
 }
 
 int weights_put(ckpt_writer_t *w, const model_t *m, const char *group,
@@ -72,9 +97,7 @@ int weights_open(const char *path, ckpt_t *c, model_t *m, err_t *e)
 	}
 	if (ckpt_open(c, file, e))
 		return -1;
-	cfg = (model_cfg_t){ .vocab = (int)c->meta.vocab, .embed = (int)c->meta.embed,
-			     .hidden = (int)c->meta.hidden, .layers = (int)c->meta.layers,
-			     .tie = (int)c->meta.tie };
+	weights_cfg(&c->meta, &cfg);
 	/* The shapes a file declares are believed only once its datasets
 	 * back them: nothing is allocated for a forged header. */
 	if (model_layout(m, &cfg, e)) {

@@ -12,6 +12,9 @@
 
 /* Fills meta's model-shape fields from m. */
 void weights_meta(const model_t *m, ckpt_meta_t *meta);
+/* The model configuration (dropout 0) that meta's shape fields describe;
+ * model_cfg_check says whether it is valid. */
+void weights_cfg(const ckpt_meta_t *meta, model_cfg_t *cfg);
 
 /* Writes buf (m->n floats in the model's layout) as tensors of group. */
 int weights_put(ckpt_writer_t *w, const model_t *m, const char *group,
