@@ -106,6 +106,18 @@ void ar_begin(ar_t *a)
 		memset(a->marks, 0, (size_t)a->words * sizeof(*a->marks));
 }
 
+int ar_tail_rows(const ar_t *a, int32_t *rows)
+{
+	int k = 0;
+
+	if (!a->marks)
+		return -1;
+	for (int i = 0; i < a->words; i++)
+		for (uint64_t m = a->marks[i]; m; m &= m - 1)
+			rows[k++] = i * 64 + __builtin_ctzll(m);
+	return k;
+}
+
 void ar_mark(ar_t *a, const int32_t *ids, size_t n)
 {
 	if (!a->marks)

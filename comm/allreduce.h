@@ -19,6 +19,8 @@
  * while forward and backward run) and then sum only the rows of that union,
  * packed.  Rows outside the union are zero on every rank and stay zero: the
  * result is the dense sum's.  When the union is large the tail goes dense.
+ * On one rank nothing is exchanged, but the marks still say which rows can
+ * be nonzero (ar_tail_rows), so that the optimizer can skip the others.
  */
 #ifndef ENGRAM_ALLREDUCE_H
 #define ENGRAM_ALLREDUCE_H
@@ -71,6 +73,14 @@ void ar_begin(ar_t *a);
  * outside 0 .. rows-1 are ignored).  Every row backward writes must be
  * marked, before the first ar_ready of the step. */
 void ar_mark(ar_t *a, const int32_t *ids, size_t n);
+
+/*
+ * After ar_finish (on one rank: after the marks): the tail rows that may be
+ * nonzero, the union over ranks of the rows marked, ascending, into rows
+ * (room for every row of the tail); returns how many, or -1 when there is
+ * no sparse tail (then any row may be nonzero).
+ */
+int ar_tail_rows(const ar_t *a, int32_t *rows);
 
 /* The model's grad-ready hook (model_grad_hook_t): ctx is the ar_t. */
 void ar_ready(void *ctx, size_t ready);

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trainer/optim.h"
@@ -368,6 +369,80 @@ static int test_scaled(void)
 	return bad;
 }
 
+/*
+ * A buffer whose tail is rows of W floats, only some rows nonzero: the
+ * row-sparse norm and step (optim.h) against the dense ones, bit for bit,
+ * over three steps with other rows each time; for optimizers that move
+ * untouched parameters (momentum, decay, Adam) the step is the dense one.
+ * Dense parts and widths that are not multiples of the norm's 16 lanes.
+ */
+static int rows_same(const char *what, const optim_cfg_t *cfg, size_t dense, size_t W)
+{
+	enum { ROWS = 23 };
+	size_t n = dense + ROWS * W;
+	float *pa = calloc(n, sizeof(float)), *pb = calloc(n, sizeof(float));
+	float *g = calloc(n, sizeof(float));
+	int32_t rows[ROWS];
+	optim_t a, b;
+	err_t e;
+	int bad = 0;
+
+	if (!pa || !pb || !g || optim_init(&a, cfg, n, &e) || optim_init(&b, cfg, n, &e)) {
+		printf("FAIL %s: setup\n", what);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		pa[i] = pb[i] = 0.01f * (float)(i % 17) - 0.08f;
+	for (int s = 0; s < 3; s++) {
+		size_t nr = 0;
+
+		memset(g, 0, n * sizeof(float));
+		for (size_t i = 0; i < dense; i++)
+			g[i] = (float)((i * (s + 5)) % 13) * 0.1f - 0.6f;
+		for (int r = s % 2; r < ROWS; r += 2 + s) {	/* ascending */
+			rows[nr++] = r;
+			for (size_t k = 0; k < W; k++)
+				g[dense + r * W + k] = (float)((r + k + s) % 7) * 0.3f - 0.9f;
+		}
+		grad_rows_t gr = { n, dense, W, rows, (int)nr };
+		double na = grad_norm(g, n), nb = grad_rows_norm(g, &gr);
+		float coef = grad_clip_coef(na, 1.0);
+
+		bad += check(!memcmp(&na, &nb, sizeof(na)), what);
+		optim_step_scaled(&a, pa, g, coef, 0.1f);
+		optim_step_rows(&b, pb, g, coef, 0.1f, &gr);
+		bad += check(!memcmp(pa, pb, n * sizeof(float)) && a.t == b.t, what);
+		if (a.m)
+			bad += check(!memcmp(a.m, b.m, n * sizeof(float)), what);
+		grad_rows_zero(g, &gr);
+		bad += check(zeroed(g, n), "grad_rows_zero leaves a nonzero");
+	}
+	optim_free(&a);
+	optim_free(&b);
+	free(pa), free(pb), free(g);
+	return bad;
+}
+
+static int test_rows(void)
+{
+	optim_cfg_t c;
+	int bad = 0;
+
+	optim_cfg_default(&c, OPT_SGD);
+	bad += check(optim_rows_stay(&(optim_t){ .cfg = c }), "plain SGD leaves zero-gradient rows");
+	bad += rows_same("rows sgd", &c, 37, 5);
+	bad += rows_same("rows sgd, 16-aligned", &c, 64, 32);
+	bad += rows_same("rows sgd, no dense part", &c, 0, 19);
+	c.momentum = 0.9f;
+	bad += rows_same("rows sgd momentum (dense)", &c, 21, 7);
+	c.momentum = 0.0f;
+	c.weight_decay = 0.01f;
+	bad += rows_same("rows sgd decay (dense)", &c, 21, 7);
+	optim_cfg_default(&c, OPT_ADAM);
+	bad += rows_same("rows adam (dense)", &c, 21, 7);
+	return bad;
+}
+
 static int test_finite(void)
 {
 	float g[4] = { 1.0f, -2.0f, 0.0f, 1e30f };
@@ -552,6 +627,7 @@ int main(void)
 		{ "clip", test_clip },
 		{ "norm_long", test_norm_long },
 		{ "scaled", test_scaled },
+		{ "rows", test_rows },
 		{ "finite", test_finite },
 		{ "names", test_names },
 		{ "sched_step", test_sched_step },

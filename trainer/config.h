@@ -22,6 +22,7 @@ typedef struct {
 	 * head_bias on|off) */
 	const char *softmax, *cutoffs, *head_bias;
 	double div_value;
+	const char *preset_cutoffs;	/* the preset's cutoffs string, if any */
 	/* data layout and length */
 	int batch, bptt, epochs, accum;
 	long long steps;

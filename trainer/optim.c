@@ -76,13 +76,13 @@ void optim_free(optim_t *o)
 	o->v = NULL;
 }
 
-static void sgd_step(optim_t *o, float *p, const float *grads, float gs,
-		     float lr)
+/* The SGD update of p[off .. off + n). */
+static void sgd_range(optim_t *o, float *p, const float *grads, float gs,
+		      float lr, size_t off, size_t n)
 {
 	const float wd = o->cfg.weight_decay, mom = o->cfg.momentum;
-	size_t i;
 
-	for (i = 0; i < o->n; i++) {
+	for (size_t i = off; i < off + n; i++) {
 		float g = grads[i] * gs;
 
 		if (wd != 0.0f)
@@ -94,6 +94,12 @@ static void sgd_step(optim_t *o, float *p, const float *grads, float gs,
 		}
 		p[i] -= lr * g;
 	}
+}
+
+static void sgd_step(optim_t *o, float *p, const float *grads, float gs,
+		     float lr)
+{
+	sgd_range(o, p, grads, gs, lr, 0, o->n);
 }
 
 /*
@@ -130,6 +136,24 @@ static void adam_step(optim_t *o, float *p, const float *grads, float gs,
 	}
 }
 
+int optim_rows_stay(const optim_t *o)
+{
+	return o->cfg.kind == OPT_SGD && !o->m && o->cfg.weight_decay == 0.0f;
+}
+
+void optim_step_rows(optim_t *o, float *params, const float *grads,
+		     float gscale, float lr, const grad_rows_t *r)
+{
+	if (r->nrows < 0 || !optim_rows_stay(o)) {
+		optim_step_scaled(o, params, grads, gscale, lr);
+		return;
+	}
+	o->t++;
+	sgd_range(o, params, grads, gscale, lr, 0, r->dense);
+	for (int k = 0; k < r->nrows; k++)
+		sgd_range(o, params, grads, gscale, lr, r->dense + (size_t)r->rows[k] * r->width,
+			  r->width);
+}
 void optim_step_scaled(optim_t *o, float *params, const float *grads,
 		       float gscale, float lr)
 {
@@ -174,19 +198,65 @@ const char *optim_kind_name(optim_kind_t k)
  */
 #define NORM_LANES 16
 
-double grad_norm(const float *g, size_t n)
+/* acc[i mod NORM_LANES] += g[i]^2 for i in [off, off + n), each lane in
+ * index order: up to a multiple of NORM_LANES one by one, then whole
+ * groups of lanes, then the rest. */
+static void norm_range(double *acc, const float *g, size_t off, size_t n)
 {
-	double acc[NORM_LANES] = { 0.0 }, sum = 0.0;
-	size_t i = 0;
+	size_t i = off, end = off + n;
 
-	for (; i + NORM_LANES <= n; i += NORM_LANES)
+	for (; i < end && i % NORM_LANES; i++)
+		acc[i % NORM_LANES] += (double)g[i] * g[i];
+	for (; i + NORM_LANES <= end; i += NORM_LANES)
 		for (int j = 0; j < NORM_LANES; j++)
 			acc[j] += (double)g[i + j] * g[i + j];
-	for (; i < n; i++)
+	for (; i < end; i++)
 		acc[i % NORM_LANES] += (double)g[i] * g[i];
+}
+
+static double norm_total(const double *acc)
+{
+	double sum = 0.0;
+
 	for (int j = 0; j < NORM_LANES; j++)
 		sum += acc[j];
 	return sqrt(sum);
+}
+
+/*
+ * Every element still goes into its own lane (i mod NORM_LANES) in index
+ * order, and the rows left out are zeros, which add nothing: so this is
+ * grad_norm of the whole buffer to the bit.
+ */
+double grad_norm(const float *g, size_t n)
+{
+	double acc[NORM_LANES] = { 0.0 };
+
+	norm_range(acc, g, 0, n);
+	return norm_total(acc);
+}
+
+double grad_rows_norm(const float *g, const grad_rows_t *r)
+{
+	double acc[NORM_LANES] = { 0.0 };
+
+	if (r->nrows < 0)
+		return grad_norm(g, r->n);
+	norm_range(acc, g, 0, r->dense);
+	for (int k = 0; k < r->nrows; k++)
+		norm_range(acc, g, r->dense + (size_t)r->rows[k] * r->width, r->width);
+	return norm_total(acc);
+}
+
+void grad_rows_zero(float *g, const grad_rows_t *r)
+{
+	if (r->nrows < 0) {
+		memset(g, 0, r->n * sizeof(float));
+		return;
+	}
+	memset(g, 0, r->dense * sizeof(float));
+	for (int k = 0; k < r->nrows; k++)
+		memset(g + r->dense + (size_t)r->rows[k] * r->width, 0, r->width * sizeof(float));
 }
 
 float grad_clip_coef(double norm, double max_norm)

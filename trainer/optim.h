@@ -70,6 +70,37 @@ void optim_step(optim_t *o, float *params, const float *grads, float lr);
 void optim_step_scaled(optim_t *o, float *params, const float *grads,
 		       float gscale, float lr);
 
+/*
+ * A gradient buffer of n floats that may end in a row-sparse tail:
+ * g[dense ..] is rows of width floats of which only those listed in rows
+ * (ascending, nrows of them) can be nonzero, the others being exactly zero
+ * (an embedding's gradient: its backward writes only the rows of the
+ * tokens read).  nrows < 0: no such knowledge, any element may be nonzero.
+ */
+typedef struct {
+	size_t n, dense, width;
+	const int32_t *rows;
+	int nrows;
+} grad_rows_t;
+
+/* Zeroes the elements that can be nonzero (so the whole buffer is zero). */
+void grad_rows_zero(float *g, const grad_rows_t *r);
+
+/* grad_norm of the whole buffer, reading only what can be nonzero: the
+ * same value to the bit. */
+double grad_rows_norm(const float *g, const grad_rows_t *r);
+
+/*
+ * optim_rows_stay: 1 when a zero gradient leaves a parameter exactly where
+ * it is (plain SGD: no momentum, no weight decay).  optim_step_rows then
+ * updates only what can have a gradient, bit for bit what
+ * optim_step_scaled does to the whole buffer; otherwise (and with nrows
+ * < 0) it is optim_step_scaled.
+ */
+int optim_rows_stay(const optim_t *o);
+void optim_step_rows(optim_t *o, float *params, const float *grads,
+		     float gscale, float lr, const grad_rows_t *r);
+
 /* "sgd", "adam", "adamw" -> *k; 0, or -1 when s names none of them. */
 int optim_kind_parse(const char *s, optim_kind_t *k);
 const char *optim_kind_name(optim_kind_t k);
@@ -80,6 +111,7 @@ const char *optim_kind_name(optim_kind_t k);
  * when some g[i] is not (a float's square cannot overflow a double).
  */
 double grad_norm(const float *g, size_t n);
+
 
 /*
  * torch.nn.utils.clip_grad_norm_: with norm = grad_norm(g, n) and

@@ -157,10 +157,15 @@ static int setup_model(trainer_t *tr, err_t *e)
 		    (size_t)(c->bucket_mb * 1048576.0 / sizeof(float)), overlap_on(tr), e))
 		return -1;
 	/* the embedding, last in the buffer, gets gradient only in the rows of
-	 * the step's input tokens; tied, it is the dense output projection */
-	if (tr->comm->size > 1 && !tr->mcfg.tie && !strcmp(c->sparse_emb, "on") &&
-	    ar_sparse_init(&tr->ar, tr->mcfg.vocab, tr->mcfg.embed,
-			   (size_t)c->bptt * (size_t)c->batch, e))
+	 * the step's input tokens: only those are summed over ranks, and (on
+	 * any number of ranks) zeroed, normed and, with plain SGD, updated.
+	 * Tied, it is the dense output projection. */
+	tr->nrows = -1;
+	if (!tr->mcfg.tie && !strcmp(c->sparse_emb, "on") &&
+	    (ar_sparse_init(&tr->ar, tr->mcfg.vocab, tr->mcfg.embed,
+			    (size_t)c->bptt * (size_t)c->batch, e) ||
+	     !(tr->rows = err_malloc((size_t)tr->mcfg.vocab * sizeof(*tr->rows),
+				     "embedding row list", e))))
 		return -1;
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
@@ -464,6 +469,14 @@ static int anomaly(trainer_t *tr, const char *what, const char *policy,
  * failure of this rank, else a STEP_* decision that every rank shares (the
  * loss, the gradient norm and the stop requests are reduced over ranks).
  */
+/* What of the gradient buffer the last step can have left nonzero: the
+ * dense part and the embedding rows it read (ar_tail_rows), or all. */
+static grad_rows_t grad_rows(const trainer_t *tr)
+{
+	return (grad_rows_t){ tr->model.n, tr->ar.dense, (size_t)tr->ar.width, tr->rows,
+			      tr->nrows };
+}
+
 static int train_step(trainer_t *tr, int64_t w, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
@@ -475,6 +488,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	double t0, red[2] = { 0.0, 0.0 }, gnorm, lr, per_tok;
 	float clip_coef;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
+	grad_rows_t rows;
 
 	if (!strcmp(c->loss_avg, "tokens"))
 		scale /= (float)T;
@@ -484,7 +498,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	if (ds_read_window(&tr->ds, &tr->lay, w, tr->tok, e))
 		return -1;
 	tr->lw.t_data += clock_now() - t0;
-	memset(m->grads, 0, m->n * sizeof(float));
+	rows = grad_rows(tr);
+	grad_rows_zero(m->grads, &rows);
 	ar_begin(&tr->ar);
 	for (int b = 0; b < c->batch; b++)
 		ar_mark(&tr->ar, tr->tok + (size_t)b * (T + 1), (size_t)T);
@@ -512,7 +527,9 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 
 	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch) * tr->lr_scale;
 	/* clipping is folded into the update: one pass instead of two */
-	gnorm = grad_norm(m->grads, m->n);
+	tr->nrows = ar_tail_rows(&tr->ar, tr->rows);
+	rows = grad_rows(tr);
+	gnorm = grad_rows_norm(m->grads, &rows);
 	clip_coef = grad_clip_coef(gnorm, c->clip);
 	tr->step++;
 	tr->tokens += (int64_t)T * c->batch * P;
@@ -526,8 +543,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		rc = anomaly(tr, "the loss spiked", c->on_spike, per_tok, gnorm, e);
 	else {
 		remember(tr, per_tok);
-		optim_step_scaled(&tr->opt, m->params, m->grads, clip_coef,
-				  (float)lr);
+		optim_step_rows(&tr->opt, m->params, m->grads, clip_coef, (float)lr, &rows);
 		tr->lw.loss_sum += red[0];
 		tr->lw.tok_sum += (double)T * c->batch * P;
 		tr->lw.steps++;
@@ -637,6 +653,7 @@ static int rollback(trainer_t *tr, err_t *e)
 	tr->lr_scale = scale;
 	tr->rollbacks = rollbacks;
 	tr->hist_n = tr->hist_pos = 0;
+	tr->nrows = -1;	/* zero every gradient before the next step */
 	if (tr->comm->rank == 0) {
 		fprintf(stderr, "engram train: %s: rolled back to step %lld, lr x %g\n", why,
 			(long long)tr->step, scale);
@@ -733,6 +750,7 @@ static void trainer_free(trainer_t *tr)
 	optim_free(&tr->opt);
 	ar_free(&tr->ar);
 	free(tr->tok);
+	free(tr->rows);
 	vocab_free(&tr->vocab);
 	ds_close(&tr->ds);
 	if (tr->metrics)

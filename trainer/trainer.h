@@ -46,6 +46,10 @@ typedef struct {
 	model_work_t *work;
 	optim_t opt;
 	ar_t ar;
+	/* The embedding rows whose gradient the last step may have left
+	 * nonzero (ar_tail_rows), or nrows -1: any row (zero them all). */
+	int32_t *rows;
+	int nrows;
 	sched_t sched;
 	rng_t drop_rng;
 	int32_t *tok;
