@@ -164,7 +164,8 @@ int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e)
 	if (rc)
 		return -1;
 	return h5_attr_put_str(f, "format", CKPT_FORMAT, e) ||
-	       h5_attr_put_i64(f, "format_version", CKPT_FORMAT_VERSION, e) ||
+	       h5_attr_put_i64(f, "format_version",
+			       strcmp(m->softmax, "adaptive") ? 1 : CKPT_FORMAT_VERSION, e) ||
 	       h5_attr_put_str(f, "kind", m->kind[0] ? m->kind : "weights", e) ||
 	       h5_attr_put_i64(f, "step", m->step, e) ||
 	       h5_attr_put_i64(f, "epoch", m->epoch, e) ||
@@ -261,6 +262,7 @@ static int read_meta(ckpt_t *c, err_t *e)
 	if (ver < 1 || ver > CKPT_FORMAT_VERSION)
 		return err_set(e, "%s: checkpoint format version %lld, this engram reads 1 .. %d",
 			       c->path, (long long)ver, CKPT_FORMAT_VERSION);
+	m->version = ver;
 	m->val_loss = NAN;
 	snprintf(m->kind, sizeof(m->kind), "weights");
 	if (h5_attr_exists(c->file, "kind") &&

@@ -19,7 +19,10 @@
 #include "io/vocab.h"
 
 #define CKPT_FORMAT "engram-checkpoint"
-#define CKPT_FORMAT_VERSION 1
+/* Version 2: the adaptive softmax's tensors and /config attributes.  A
+ * full-softmax checkpoint is still written as version 1, so an engram from
+ * before reads it; it refuses an adaptive one by its version. */
+#define CKPT_FORMAT_VERSION 2
 #define CKPT_MAX_CUTOFFS 16
 
 typedef struct {
@@ -41,6 +44,7 @@ typedef struct {
 	double val_loss;	/* NaN when no validation has run */
 	/* "full" (resumable training state) or "weights" */
 	char kind[16];
+	int64_t version;	/* the file's format_version (read only) */
 	/* the resolved run configuration, as JSON */
 	char run_config[8192];
 } ckpt_meta_t;

@@ -86,6 +86,13 @@ train 1 split --batch 4 --steps 60 --ckpt-every 25 --resume auto "${ad[@]}" || b
 "$engram" ckpt diff "$dir/straight" "$dir/split" > "$dir/rd.log" && ok ||
 	bad "resumed adaptive run differs: $(grep -v ' 0 *0$' "$dir/rd.log" | head -4)"
 grep -q 'optim/v/out.tail.2.W' "$dir/rd.log" && ok || bad "diff did not compare the tail's Adam moments"
+# on another number of ranks: parameters and moments carry over, the layout
+# is mapped
+mkdir "$dir/to2"
+train 2 to2 --batch 2 --steps 50 --ckpt-every 25 "${ad[@]}" \
+	--resume "$dir/split/ckpt-s0000000035.h5" || bad "1 -> 2 ranks: $(tail -2 "$dir/to2.log")"
+grep -q "layout changed" "$dir/to2.log" && [ -s "$dir/to2/ckpt-s0000000050.h5" ] &&
+	ok || bad "1 -> 2 ranks: no layout message or no checkpoint"
 
 # shapes that cannot resume: refused before step 1, naming the flag
 for args in "--cutoffs 20,200 --softmax adaptive --div-value 2" "--cutoffs 20,100 --softmax adaptive --div-value 4" \
@@ -126,6 +133,38 @@ awk 'BEGIN { for (i = 0; i < 400; i++) print "zzzzzzzzzyyyyxxa" }' > "$dir/b.txt
 	--batch 4 --steps 5 --threads 1 --quiet "${ad[@]}" > "$dir/bytes.log" 2>&1 && ok || bad "byte data"
 [ "$(grep -c "warning: $dir/b.h5: the ids are not sorted by frequency" "$dir/bytes.log")" -eq 1 ] &&
 	ok || bad "no (or more than one) frequency warning: $(grep -i warn "$dir/bytes.log")"
+
+# plain SGD updates only the embedding rows a step read (--sparse-emb on,
+# also on one rank): bit for bit the dense update, with micro-batches,
+# dropout, a skipped and a rolled-back step, full and adaptive softmax
+sgd() { # OUT [FLAGS...]: 1 rank, SGD (a failure is one when FAILS is unset)
+	local out=$1
+	shift
+	"$engram" train --data "$dir/z.h5" --run-dir "$dir/$out" --layers 1 --hidden 16 --embed 8 \
+		--bptt 8 --batch 4 --steps 30 --optimizer sgd --lr 0.5 --clip 1 --seed 4 --threads 1 \
+		--quiet "$@" > "$dir/$out.log" 2>&1 || [ -n "${FAILS:-}" ] || bad "$out: $(tail -2 "$dir/$out.log")"
+}
+for v in "plain" "accum --accum 2 --dropout 0.3" "adaptive ${ad[*]} --dropout 0.3"; do
+	set -- $v
+	name=$1
+	shift
+	sgd "s-$name-on" "$@"
+	sgd "s-$name-off" --sparse-emb off "$@"
+	"$engram" ckpt diff "$dir/s-$name-on" "$dir/s-$name-off" > /dev/null && ok ||
+		bad "SGD $name: the sparse embedding update differs from the dense one"
+done
+# (the fault comes back at step 12 after each rollback: three rollbacks
+# to step 10, then the run stops; both runs must have done the same)
+for p in skip rollback; do
+	ENGRAM_FAULT=nan@12 FAILS=$p sgd "s-$p-on" --on-nan $p --ckpt-every 5
+	ENGRAM_FAULT=nan@12 FAILS=$p sgd "s-$p-off" --on-nan $p --ckpt-every 5 --sparse-emb off
+	# (three rollbacks onto the same checkpoint: the second used to find
+	# "no checkpoint yet", its path erased by the first)
+	grep -q "$([ $p = skip ] && echo skipped || echo 'already rolled back 3 times')" "$dir/s-$p-on.log" && ok ||
+		bad "--on-nan $p did not act: $(tail -2 "$dir/s-$p-on.log")"
+	"$engram" ckpt diff "$dir/s-$p-on" "$dir/s-$p-off" > /dev/null && ok ||
+		bad "SGD with a $p: the sparse embedding update differs from the dense one"
+done
 
 # 1 rank with batch 12 equals 2 and 3 ranks with 6 and 4, with the sparse
 # embedding exchange and overlap on

@@ -5,7 +5,8 @@
  * hold its declared size, a non-finite value.  Each must fail with one
  * message naming the file and the problem, without crashing or allocating
  * what the file does not hold (the sanitizer build runs this too).  And the
- * round trip of a good file.
+ * round trip of a good file; a file from before the adaptive softmax; the
+ * adaptive softmax's attributes forged one by one.
  */
 #include <math.h>
 #include <stdint.h>
@@ -93,6 +94,102 @@ static void refused(const char *path, const char *needle, const char *what)
 		model_free(&got);
 }
 
+/* Opens path's object obj read-write for one change; closes both. */
+typedef struct {
+	hid_t f, o;
+} edit_t;
+
+static edit_t edit_open(const char *path, const char *obj)
+{
+	edit_t x;
+
+	x.f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+	x.o = H5Oopen(x.f, obj, H5P_DEFAULT);
+	return x;
+}
+
+static void edit_close(edit_t x)
+{
+	H5Oclose(x.o);
+	H5Fclose(x.f);
+}
+
+/* The adaptive softmax's /config attributes, each forged in turn. */
+static void test_adaptive(void)
+{
+	model_cfg_t cfg = { .vocab = 40, .embed = 6, .hidden = 8, .layers = 1,
+			    .softmax = MODEL_SOFTMAX_ADAPTIVE, .nclusters = 2,
+			    .cutoffs = { 10, 25 }, .div_value = 2.0, .head_bias = 1 };
+	model_t keep = m, got;
+	ckpt_meta_t meta;
+	err_t e;
+	edit_t x;
+
+	if (model_init(&m, &cfg, &e)) {
+		printf("%s\n", e.msg);
+		exit(2);
+	}
+	model_init_params(&m, 0.5f, 0.0f, 5);
+	write_file(tmp("ad.h5"), NULL, NULL);
+	CHECK(weights_load(tmp("ad.h5"), &got, &meta, NULL, &e) == 0, "%s", e.msg);
+	CHECK(!strcmp(meta.softmax, "adaptive") && meta.version == 2 &&
+	      model_cfg_same_shape(&got.cfg, &m.cfg) && got.n == m.n &&
+	      !memcmp(got.params, m.params, m.n * sizeof(float)),
+	      "adaptive round trip: softmax %s, version %lld", meta.softmax, (long long)meta.version);
+	model_free(&got);
+
+	write_file(tmp("ad-kind.h5"), NULL, NULL);
+	x = edit_open(tmp("ad-kind.h5"), "/config");
+	H5Adelete(x.o, "softmax");
+	h5_attr_put_str(x.o, "softmax", "sampled", &e);
+	edit_close(x);
+	refused(tmp("ad-kind.h5"), "'softmax' is 'sampled' (expected full or adaptive)", "softmax kind");
+
+	write_file(tmp("ad-cut.h5"), NULL, NULL);
+	x = edit_open(tmp("ad-cut.h5"), "/config");
+	H5Adelete(x.o, "cutoffs");
+	h5_attr_put_i64v(x.o, "cutoffs", (int64_t[]){ 10, 40 }, 2, &e);
+	edit_close(x);
+	refused(tmp("ad-cut.h5"), "'cutoffs' holds 40 (expected 1 .. 39)", "cutoff >= V");
+
+	write_file(tmp("ad-order.h5"), NULL, NULL);
+	x = edit_open(tmp("ad-order.h5"), "/config");
+	H5Adelete(x.o, "cutoffs");
+	h5_attr_put_i64v(x.o, "cutoffs", (int64_t[]){ 25, 10 }, 2, &e);
+	edit_close(x);
+	refused(tmp("ad-order.h5"), "strictly increasing", "cutoffs out of order");
+
+	write_file(tmp("ad-many.h5"), NULL, NULL);
+	x = edit_open(tmp("ad-many.h5"), "/config");
+	H5Adelete(x.o, "cutoffs");
+	{
+		int64_t many[17];
+
+		for (int k = 0; k < 17; k++)
+			many[k] = k + 1;
+		h5_attr_put_i64v(x.o, "cutoffs", many, 17, &e);
+	}
+	edit_close(x);
+	refused(tmp("ad-many.h5"), "'cutoffs' is not 1 to 16 values", "17 cutoffs");
+
+	write_file(tmp("ad-div.h5"), NULL, NULL);
+	x = edit_open(tmp("ad-div.h5"), "/config");
+	H5Adelete(x.o, "div_value");
+	edit_close(x);
+	refused(tmp("ad-div.h5"), "attribute 'div_value' is missing", "no div_value");
+
+	write_file(tmp("ad-bias.h5"), NULL, NULL);
+	set_attr_i64(tmp("ad-bias.h5"), "/config", "head_bias", 2);
+	refused(tmp("ad-bias.h5"), "'head_bias' is 2 (expected 0 .. 1)", "head_bias 2");
+
+	write_file(tmp("ad-tail.h5"), "out.tail.2.W", NULL);
+	refused(tmp("ad-tail.h5"), "tensor 'params/out.tail.2.W' is missing", "missing tail");
+
+	model_free(&m);
+	m = keep;
+}
+
+
 int main(void)
 {
 	model_cfg_t cfg = { .vocab = 11, .embed = 6, .hidden = 5, .layers = 2 };
@@ -170,6 +267,20 @@ int main(void)
 	      strstr(e.msg, "implausible"), "hollow tensor: %s", e.msg);
 	ckpt_close(&c);
 	refused(tmp("hollow.h5"), "expected floats of shape (1000000, 5)", "hollow model");
+
+	/* a file from before the adaptive softmax: no 'softmax' attribute */
+	write_file(tmp("old.h5"), NULL, NULL);
+	{
+		edit_t x = edit_open(tmp("old.h5"), "/config");
+
+		H5Adelete(x.o, "softmax");
+		edit_close(x);
+	}
+	CHECK(weights_load(tmp("old.h5"), &got, &meta, NULL, &e) == 0 &&
+	      !strcmp(meta.softmax, "full") && got.cfg.softmax == MODEL_SOFTMAX_FULL &&
+	      meta.version == 1, "a checkpoint without 'softmax': %s", e.msg);
+	model_free(&got);
+	test_adaptive();
 
 	/* a NaN in a tensor, with a CRC that matches it */
 	float keep = m.params[3];

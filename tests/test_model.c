@@ -503,6 +503,14 @@ static void extreme(model_t *m)
 		m->out_b[v] += 100.0f;
 	for (int v = 0; m->ad.head_b && v < m->cfg.cutoffs[0] + m->cfg.nclusters; v += 2)
 		m->ad.head_b[v] += 100.0f;
+	/* tail logits of a few hundred: first weight of every other word */
+	for (int i = 1; m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE && i <= m->cfg.nclusters; i++) {
+		int lo, hi, d = model_cluster_dim(&m->cfg, i);
+
+		model_cluster(&m->cfg, i, &lo, &hi);
+		for (int w = 0; w < hi - lo; w += 2)
+			m->ad.W[i][(size_t)w * d] += 300.0f;
+	}
 }
 
 /* When model.c should run layer 0 by table (forward without dropout). */
@@ -954,6 +962,10 @@ static void test_cfg_check_adaptive(void)
 	check(model_cluster_dim(&c, 1) == 6 && model_cluster_dim(&c, 2) == 2,
 	      "cluster widths at div 2.5: %d %d", model_cluster_dim(&c, 1),
 	      model_cluster_dim(&c, 2));
+	c.hidden = 11;	/* Python: 11 // 1.1 == 9.0, though 11 / 1.1 rounds to 10 */
+	c.div_value = 1.1;
+	check(model_cluster_dim(&c, 1) == 9, "11 // 1.1: %d, PyTorch has 9",
+	      model_cluster_dim(&c, 1));
 }
 
 static void test_layout_adaptive(int head_bias)

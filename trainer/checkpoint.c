@@ -561,7 +561,11 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 	    (tr->opt.v && comm_bcast(c, tr->opt.v, m->n * sizeof(float), 0, e)))
 		goto out;
 	apply(tr, h);
-	snprintf(tr->last_ckpt_path, sizeof(tr->last_ckpt_path), "%s", path);
+	/* a rollback resumes from last_ckpt_path itself: copying a string onto
+	 * itself with snprintf is undefined (glibc left it empty, so a second
+	 * rollback found "no checkpoint yet") */
+	if (path != tr->last_ckpt_path)
+		snprintf(tr->last_ckpt_path, sizeof(tr->last_ckpt_path), "%s", path);
 	if (h->same_layout) {
 		mh = err_malloc(per * sizeof(float), "state", e);
 		mc = err_malloc(per * sizeof(float), "state", e);

@@ -78,7 +78,7 @@ static int info(const char *arg, int json, err_t *e)
 	if (json)
 		printf("{\"path\":\"%s\",\"format_version\":%d,\"step\":%lld,\"epoch\":%lld,"
 		       "\"val_loss\":%s%.6g,\"config\":%s,\"tensors\":[",
-		       path, CKPT_FORMAT_VERSION, (long long)meta.step, (long long)meta.epoch,
+		       path, (int)meta.version, (long long)meta.step, (long long)meta.epoch,
 		       "", isfinite(meta.val_loss) ? meta.val_loss : -1.0,
 		       meta.run_config[0] ? meta.run_config : "{}");
 	else
@@ -86,7 +86,7 @@ static int info(const char *arg, int json, err_t *e)
 		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s%s; tokenizer %s\n"
 		       "  progress: step %lld, epoch %lld, validation %s\n  config: %s\n"
 		       "  %-16s %-14s %-5s %10s %10s %10s %10s %10s %10s\n",
-		       path, CKPT_FORMAT_VERSION, (long long)meta.vocab, (long long)meta.embed,
+		       path, (int)meta.version, (long long)meta.vocab, (long long)meta.embed,
 		       (long long)meta.layers, (long long)meta.hidden, meta.tie ? ", tied" : "", out,
 		       meta.tokenizer, (long long)meta.step, (long long)meta.epoch,
 		       val, meta.run_config,

@@ -232,6 +232,9 @@ static int resolve_softmax(const train_cfg_t *c, model_cfg_t *m, err_t *e)
 			return err_set(e, "--cutoffs is given but --softmax is full (the cutoffs are for --softmax adaptive)");
 		if (on)
 			return err_set(e, "--head-bias on is given but --softmax is full (the head is the adaptive softmax's)");
+		if (c->div_value != 4.0)
+			return err_set(e, "--div-value %g is given but --softmax is full (it sets the adaptive softmax's cluster widths)",
+				       c->div_value);
 		m->softmax = MODEL_SOFTMAX_FULL;
 		return 0;
 	}

@@ -98,7 +98,7 @@ static void ref_init_adaptive(ref_t *r, const model_t *m)
 	for (int i = 1; i <= r->K; i++) {
 		r->lo[i] = c->cutoffs[i - 1];
 		r->hi[i] = i < r->K ? c->cutoffs[i] : c->vocab;
-		r->d[i] = (int)floor((double)c->hidden / pow(c->div_value, i));
+		r->d[i] = model_cluster_dim(c, i);	/* PyTorch's rule, see model.c */
 		snprintf(name, sizeof(name), "out.tail.%d.proj", i);
 		r->proj[i] = offset_of(m, name);
 		snprintf(name, sizeof(name), "out.tail.%d.W", i);

@@ -162,11 +162,19 @@ void model_cluster(const model_cfg_t *c, int i, int *lo, int *hi)
 	*hi = i < c->nclusters ? c->cutoffs[i] : c->vocab;
 }
 
-/* floor(H / div^i), as PyTorch's int(in_features // div_value ** i). */
+/*
+ * PyTorch's int(in_features // div_value ** i): Python's float floor
+ * division, which is not floor(H / D) when H / D rounds up to a whole
+ * number (11 // 1.1 is 9.0, floor(11 / 1.1) is 10).  CPython computes it
+ * from the remainder, as here for positive operands.
+ */
 int model_cluster_dim(const model_cfg_t *c, int i)
 {
-	double d = floor((double)c->hidden / pow(c->div_value, i));
+	double b = pow(c->div_value, i), mod = fmod((double)c->hidden, b);
+	double div = ((double)c->hidden - mod) / b, d = floor(div);
 
+	if (div - d > 0.5)
+		d += 1.0;
 	return d >= 1.0 ? (int)d : 0;
 }
 

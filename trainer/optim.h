@@ -76,6 +76,10 @@ void optim_step_scaled(optim_t *o, float *params, const float *grads,
  * (ascending, nrows of them) can be nonzero, the others being exactly zero
  * (an embedding's gradient: its backward writes only the rows of the
  * tokens read).  nrows < 0: no such knowledge, any element may be nonzero.
+ * One exception, harmless: layer 0 by table (model.c) adds emb's gradient
+ * as a product over all V rows, so once its weights are infinite the rows
+ * not read hold 0 * inf = NaN, which these calls never look at; the rows
+ * read are then NaN too, and the step stops or is skipped on them.
  */
 typedef struct {
 	size_t n, dense, width;

@@ -23,10 +23,10 @@ typedef struct {
 } sm_linear_t;
 
 /*
- * Blocks hold at most MODEL_OUT_BLOCK_BYTES of logits (model.h) and never
- * fewer than SM_BLOCK_MIN_ROWS rows (the K of the gW GEMM) unless there are
- * fewer rows; the blocks of a call are of equal size (the last may be
- * shorter).  sm_block_rows is the rows of a block for `rows` rows;
+ * Blocks hold at most MODEL_OUT_BLOCK_BYTES of logits (model.h), but the
+ * cap on a block's rows is never below SM_BLOCK_MIN_ROWS (the K of the gW
+ * GEMM); the rows are then cut into equal blocks under the cap (the last
+ * may be shorter), so 129 rows under a cap of 128 are two blocks of 65.  sm_block_rows is the rows of a block for `rows` rows;
  * sm_block_floats the buffer that any call of at most max_rows rows needs.
  */
 #define SM_BLOCK_MIN_ROWS 128
