@@ -14,19 +14,27 @@
 # more than half the vocabulary.  The union sizes at 8 / 64 / 512 ranks are
 # measured on Penn Treebank's training text (P x B streams of T tokens at
 # random offsets, mean of 5 draws); keras-seed (V 1000) and char-rnn (V 65)
-# are dense at every P.
+# are dense at every P.  The two adaptive-softmax models (wt103-adaptive,
+# and the same recipe at One Billion Word's 793,471 words with cutoffs
+# 60000,100000,640000) run at the wt103-adaptive preset's batch 32 x bptt
+# 70; their step time is bench_model's 1-thread tokens/s (v268k-adaptive,
+# v793k-adaptive) scaled to those 2,240 tokens, and their union sizes the
+# expectation under a Zipf law of exponent 1.07 over the vocabulary
+# (sum over words of 1 - (1 - p)^(P x 2240)); no WikiText-103 text is here.
+# For wt103-adaptive it also prints the predicted wall time of one
+# WikiText-103 epoch (103 M tokens) at 64 ranks.
 set -euo pipefail
 awk -v alpha="${ALPHA:-10e-6}" -v eff="${LINK_EFF:-0.9}" -v hide="${HIDE:-0.4}" \
 	-v bucket="$(( ${BUCKET_MB:-16} * 1048576 ))" 'BEGIN {
 	# name, params, embedding params (the last bucket), batch, step seconds
-	n = split("keras-seed zaremba-small zaremba-medium char-rnn large", name, " ")
-	split("193000 4651600 19775200 3425345 37300000", np, " ")
-	split("64000 2000000 6500000 8320 10240000", nemb, " ")
-	split("32 20 20 50 64", batch, " ")
-	split("0.0114 0.093 0.661 0.724 4.07", step, " ")
-	split("1000 10000 10000 65 10000", vocab, " ")
+	n = split("keras-seed zaremba-small zaremba-medium char-rnn large wt103-adaptive 1bw-adaptive", name, " ")
+	split("193000 4651600 19775200 3425345 37300000 166037872 529988080", np, " ")
+	split("64000 2000000 6500000 8320 10240000 137080320 406257152", nemb, " ")
+	split("32 20 20 50 64 32 32", batch, " ")
+	split("0.0114 0.093 0.661 0.724 4.07 2.85 17.65", step, " ")
+	split("1000 10000 10000 65 10000 267735 793471", vocab, " ")
 	# rows of the union at 8 / 64 / 512 ranks (0: more than V/2, dense)
-	split("0 0 0  1189 4421 0  1735 0 0  0 0 0  3569 0 0", uni, " ")
+	split("0 0 0  1189 4421 0  1735 0 0  0 0 0  3569 0 0  6080 30338 118393  6685 35937 165891", uni, " ")
 	split("8 64 512", ranks, " ")
 	split("25 100", gbps, " ")
 	printf "%-15s %5s %5s %10s %10s %10s %8s %8s %12s\n", "preset", "ranks", "Gb/s",
@@ -48,7 +56,13 @@ awk -v alpha="${ALPHA:-10e-6}" -v eff="${LINK_EFF:-0.9}" -v hide="${HIDE:-0.4}" 
 				b = batch[i] * (x * 9 / t); if (b < batch[i]) b = batch[i]
 				printf "%-15s %5d %5d %10.1f %10.1f %10.1f %7.1f%% %7.1f%% %12d\n", name[i], P,
 					gbps[k], 1000 * t, 1000 * ar, 1000 * x, 100 * e, 100 * e0, int(b + 0.999)
+				if (name[i] == "wt103-adaptive" && P == 64)
+					epoch[k] = 103e6 / (P * batch[i] * 70 / (t + x))
 			}
+	for (k = 1; k <= 2; k++)
+		printf "wt103-adaptive: one WikiText-103 epoch (103 M tokens) on 64 ranks x 1 thread" \
+			" at %d Gb/s: %.0f min (the preset'"'"'s 14 epochs: %.1f h)\n",
+			gbps[k], epoch[k] / 60, 14 * epoch[k] / 3600
 }
 # the better of ring and Rabenseifner (recursive halving and doubling):
 # the same 2 (P-1)/P * S / beta bandwidth term, latency 2 (P-1) alpha or

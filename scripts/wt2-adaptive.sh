@@ -4,17 +4,22 @@
 # 2 x 650, dropout 0.5, SGD lr 1, 6 epochs, lr halved per epoch after epoch 3),
 # once with the adaptive softmax (cutoffs 2000,10000) into OUT_DIR/adaptive and
 # once with the full softmax into OUT_DIR/full, one after the other on NP ranks
-# (default 2) with the global batch 20.  About 1 hour for the adaptive run and
-# 3 for the full one on 2 cores.  Resumable like ptb-medium.sh: SIGTERM (or
+# (default 2) with the global batch 20.  About 1.3 hours for the adaptive run
+# and 5 for the full one on 2 cores.  Resumable like ptb-medium.sh: SIGTERM (or
 # Ctrl-C) stops at a checkpoint with exit 75, the same command continues.  When
 # both are done: each one's test perplexity as one stream (RUN/test-batch1.json),
-# its training seconds per epoch (the logged step times, evaluation excluded)
-# into RUN/epoch-seconds.txt, the comparison in OUT_DIR/summary.txt and the
+# its wall seconds per epoch (from the log lines' step times, which include
+# the validation and the checkpoints each window waited for) into
+# RUN/epoch-seconds.txt, the comparison in OUT_DIR/summary.txt and the
 # curves in OUT_DIR/curves.png.  Reads ../shared/data/wikitext-2/.
 #   nohup scripts/wt2-adaptive.sh 2 > runs/wt2-adaptive.log 2>&1 &
 #   STEPS=20 scripts/wt2-adaptive.sh 2 runs/smoke-wt2           # smoke test
+# 2 x 200 (zaremba-small's model, with 100- and 50-wide clusters) takes 1.7 hours:
+#   EXTRA="--hidden 200 --embed 200 --dropout 0 --init-scale 0.1" AD_EXTRA="--div-value 2" \
+#     nohup scripts/wt2-adaptive.sh 2 runs/wt2-small-np2 > runs/wt2-small.log 2>&1 &
 # Env: STEPS (stop each run after N steps), CKPT_EVERY (default 250), EXTRA (more
-# train flags for both), WT2 (text dir), DATA (data set, default runs/wt2.h5).
+# train flags for both), AD_EXTRA (for the adaptive run only), WT2 (text dir),
+# DATA (data set, default runs/wt2.h5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/resumable.sh
@@ -40,8 +45,9 @@ run() {
 	resumable_done "$rc"
 }
 
-# seconds of training steps per epoch, from the log lines (each line's mean
-# step time times the steps since the line before)
+# wall seconds per epoch, from the log lines (each line's mean step time
+# times the steps since the line before; a line's window includes the
+# validation and checkpoints written since the line before)
 epoch_seconds() {
 	grep -F '"ms_per_step"' "$1/metrics.jsonl" |
 		sed -n 's/.*"step":\([0-9]*\),"epoch":\([0-9]*\),.*"ms_per_step":\([0-9.]*\).*/\1 \2 \3/p' |
@@ -57,7 +63,7 @@ summary() { # NAME: valid ppl of the last epoch, test ppl, median seconds per ep
 	printf "%-9s valid %8.2f  test %8.2f  %8.0f s per epoch\n" "$1" "$v" "$t" "$s"
 }
 
-run adaptive
+run adaptive ${AD_EXTRA:-}
 run full --softmax full
 for name in adaptive full; do
 	$engram eval --ckpt "$out/$name" --data "$data" --split test --batch 1 --bptt 35 --json \
