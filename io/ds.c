@@ -112,6 +112,16 @@ static int check_vocab(ds_t *ds, err_t *e)
 	return 0;
 }
 
+/* A special token's id: -1 (none) or an id of the vocabulary. */
+static int check_special(const ds_t *ds, const char *name, int64_t id, err_t *e)
+{
+	if (id >= -1 && id < ds->vocab_size)
+		return 0;
+	return err_set(e, "%s: attribute '%s' is %lld (expected -1 .. %lld, vocab_size %lld)",
+		       ds->path, name, (long long)id, (long long)ds->vocab_size - 1,
+		       (long long)ds->vocab_size);
+}
+
 static int read_attrs(ds_t *ds, err_t *e)
 {
 	hid_t f = ds->file;
@@ -132,6 +142,11 @@ static int read_attrs(ds_t *ds, err_t *e)
 		return -1;
 	if (h5_attr_exists(f, "eos_id") &&
 	    h5_attr_get_i64(f, ds->path, "eos_id", &ds->eos_id, e))
+		return -1;
+	/* the checkpoint reader (io/ckpt.c) refuses ids outside the vocabulary:
+	 * refuse them here first, or a run would write checkpoints nothing reads */
+	if (check_special(ds, "unk_id", ds->unk_id, e) ||
+	    check_special(ds, "eos_id", ds->eos_id, e))
 		return -1;
 	ds->tokens_sha256[0] = '\0';
 	if (h5_attr_exists(f, "tokens_sha256") &&

@@ -409,14 +409,19 @@ static hid_t h5new(const char *name)
 	return H5Fcreate(tmp(name), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 }
 
-static void put_vocab_size(hid_t f, int64_t v)
+static void put_i64(hid_t f, const char *name, int64_t v)
 {
 	hid_t s = H5Screate(H5S_SCALAR);
-	hid_t a = H5Acreate2(f, "vocab_size", H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t a = H5Acreate2(f, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
 
 	H5Awrite(a, H5T_NATIVE_INT64, &v);
 	H5Aclose(a);
 	H5Sclose(s);
+}
+
+static void put_vocab_size(hid_t f, int64_t v)
+{
+	put_i64(f, "vocab_size", v);
 }
 
 static void put_1d(hid_t f, const char *name, hid_t ftype, hid_t mtype,
@@ -485,6 +490,30 @@ static void test_bad_h5(void)
 	int32_t all[40];
 	CHECK(ds_read(&ds, SPLIT_VALID, 0, 40, all, &e) == -1 &&
 	      strstr(e.msg, "holds id -3 at offset 37"), "%s", e.msg);
+	ds_close(&ds);
+
+	/* special ids outside the vocabulary: the checkpoint reader refuses
+	 * them, so the data set reader must refuse them before training */
+	static const struct { const char *attr; int64_t id; } sp[] = {
+		{ "unk_id", 999 }, { "eos_id", 5 }, { "unk_id", -2 },
+	};
+	for (size_t k = 0; k < sizeof(sp) / sizeof(sp[0]); k++) {
+		f = h5new("special.h5");
+		put_vocab_size(f, 5);
+		put_i64(f, sp[k].attr, sp[k].id);
+		put_1d(f, "train", H5T_STD_I32LE, H5T_NATIVE_INT32, ids, 40);
+		H5Fclose(f);
+		CHECK(ds_open(&ds, tmp("special.h5"), &e) == -1 && strstr(e.msg, "special.h5") &&
+		      strstr(e.msg, sp[k].attr) && strstr(e.msg, "expected -1 .. 4"),
+		      "%s %lld: %s", sp[k].attr, (long long)sp[k].id, e.msg);
+	}
+	f = h5new("special.h5");
+	put_vocab_size(f, 5);
+	put_i64(f, "unk_id", 4);
+	put_i64(f, "eos_id", -1);
+	put_1d(f, "train", H5T_STD_I32LE, H5T_NATIVE_INT32, ids, 40);
+	H5Fclose(f);
+	CHECK(ds_open(&ds, tmp("special.h5"), &e) == 0, "unk_id 4, eos_id -1 of 5: %s", e.msg);
 	ds_close(&ds);
 
 	/* A truncated file: a real data set cut to 60% of its bytes. */
