@@ -145,6 +145,17 @@ out=$("$engram" ckpt diff "$dir/straight1" "$dir/kill" 2>&1)
 	"$engram" sample --ckpt "$dir/w.h5" --length 20 > /dev/null &&
 	[ "$(stat -c %s "$dir/w.h5")" -lt "$(stat -c %s "$(ls "$dir"/straight1/ckpt-s*.h5 | tail -1)")" ] &&
 	ok || bad "export --weights-only"
+# export -o replaces nothing unless asked, and never the checkpoint it reads
+sum=$(cksum < "$dir/w.h5")
+out=$("$engram" ckpt export "$dir/straight1" -o "$dir/w.h5" 2>&1)
+[ $? -ne 0 ] && grep -q 'w.h5 exists (expected a new file; --force replaces it)' <<<"$out" &&
+	[ "$(cksum < "$dir/w.h5")" = "$sum" ] && ok || bad "export over an existing file: $out"
+"$engram" ckpt export "$dir/straight1" -o "$dir/w.h5" --force > /dev/null && ok || bad "export --force"
+newest=$(ls "$dir"/straight1/ckpt-s*.h5 | tail -1)
+sum=$(cksum < "$newest")
+out=$("$engram" ckpt export "$dir/straight1" -o "$newest" --force 2>&1)
+[ $? -ne 0 ] && grep -q 'is the checkpoint being exported' <<<"$out" &&
+	[ "$(cksum < "$newest")" = "$sum" ] && ok || bad "export onto its own checkpoint: $out"
 
 echo "resume: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -256,7 +256,22 @@ out:
 	return rc;
 }
 
-static int export_weights(const char *arg, const char *out, err_t *e)
+/* export -o OUT may replace a file only when asked, and never the very
+ * checkpoint it reads. */
+static int check_output(const char *path, const char *out, int force, err_t *e)
+{
+	struct stat so, sp;
+
+	if (stat(out, &so))
+		return 0;
+	if (!stat(path, &sp) && so.st_dev == sp.st_dev && so.st_ino == sp.st_ino)
+		return err_set(e, "%s is the checkpoint being exported (expected another -o FILE)", out);
+	if (!force)
+		return err_set(e, "%s exists (expected a new file; --force replaces it)", out);
+	return 0;
+}
+
+static int export_weights(const char *arg, const char *out, int force, err_t *e)
 {
 	char path[4600];
 	model_t m;
@@ -264,9 +279,11 @@ static int export_weights(const char *arg, const char *out, err_t *e)
 	vocab_t v;
 	int rc;
 
+	if (resolve(arg, path, sizeof(path), e) || check_output(path, out, force, e))
+		return -1;
 	if (vocab_init(&v, e))
 		return -1;
-	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, &v, e)) {
+	if (weights_load(path, &m, &meta, &v, e)) {
 		vocab_free(&v);
 		return -1;
 	}
@@ -281,13 +298,14 @@ static int export_weights(const char *arg, const char *out, err_t *e)
 int cmd_ckpt(int argc, char **argv)
 {
 	const char *pos[8], *out = NULL, *sub;
-	int json = 0, weights_only = 0, npos, rc, differ = 0;
+	int json = 0, weights_only = 0, force = 0, npos, rc, differ = 0;
 	double tol = 0.0;
 	cli_opt_t opts[] = {
 		{ "--json", CLI_FLAG, &json, NULL, "machine-readable output" },
 		{ "--tol", CLI_DOUBLE, &tol, "X", "diff: relative L2 difference per tensor still counted as equal" },
 		{ "--output", CLI_STR, &out, "FILE", "export: the file to write (also -o)" },
 		{ "--weights-only", CLI_FLAG, &weights_only, NULL, "export: parameters and config only" },
+		{ "--force", CLI_FLAG, &force, NULL, "export: replace an existing -o FILE" },
 	};
 	int nopts = sizeof(opts) / sizeof(opts[0]);
 	err_t e;
@@ -323,7 +341,7 @@ int cmd_ckpt(int argc, char **argv)
 			       : diff(pos[1], pos[2], tol, json, &differ, &e);
 	} else if (!strcmp(sub, "export")) {
 		rc = npos != 2 || !out ? err_set(&e, "engram ckpt export: give one checkpoint and -o FILE")
-				       : export_weights(pos[1], out, &e);
+				       : export_weights(pos[1], out, force, &e);
 	} else {
 		fprintf(stderr, "engram ckpt: unknown subcommand '%s' (info, verify, diff, export)\n", sub);
 		return 2;
