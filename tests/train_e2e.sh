@@ -41,6 +41,28 @@ for args in "" "--data $dir/toy.h5 --run-dir $dir/x --sparse-emb maybe" "--data 
 	[ "$rc" -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && ok || bad "train $args: exit $rc, $(wc -l <<<"$out") lines: $(head -3 <<<"$out")"
 done
 
+# float flags out of range or beyond float32: the flag named, exit 2, before
+# the run directory is touched
+for args in "--lr 1e39" "--lr 0" "--momentum -5" "--optimizer adam --beta1 2" \
+	"--optimizer adam --eps 0" "--init-scale 1e30" "--dropout 1" "--clip 1e40" \
+	"--weight-decay -0.5" "--lr 0.01 --min-lr 0.1"; do
+	out=$("$engram" train --data "$dir/toy.h5" --run-dir "$dir/x" $args 2>&1)
+	rc=$?
+	flag=${args##*--}
+	[ "$rc" -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q -- "--${flag%% *} must be" <<<"$out" &&
+		[ ! -e "$dir/x/config.json" ] && ok || bad "train $args: exit $rc: $out"
+done
+# a diverging update (lr 3e38 fits a float) never becomes a checkpoint: the
+# one written before stays, and the run ends with a message
+"$engram" train --data "$dir/toy.h5" --run-dir "$dir/inf" --layers 1 --hidden 8 --embed 8 \
+	--batch 2 --bptt 4 --steps 6 --ckpt-every 1 --lr 3e38 --on-nan rollback --max-rollbacks 2 \
+	--threads 1 --quiet > "$dir/inf.log" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "not written: the parameters of '.*' hold .*inf" "$dir/inf.log" &&
+	[ "$(ls "$dir"/inf/ckpt-s*.h5 | wc -l)" -ge 1 ] &&
+	"$engram" ckpt verify "$dir/inf" > /dev/null && ok ||
+	bad "diverged run: exit $rc, $(ls "$dir/inf"), $(tail -2 "$dir/inf.log")"
+
 train "$dir/a" > "$dir/a.log" 2>&1 && ok || bad "train: $(tail -3 "$dir/a.log")"
 m="$dir/a/metrics.jsonl"
 for key in step epoch loss ppl lr grad_norm tok_per_s; do
@@ -76,11 +98,11 @@ g2=$("$engram" sample --ckpt "$dir/a" --length 100 --temperature 0 --seed 2)
 [ "$g1" = "$g2" ] && ok || bad "temperature 0 depends on the seed"
 
 # a run whose loss is not finite stops at that step (or skips it on request)
-out=$(train "$dir/nan" --init-scale 3e38 --steps 30 2>&1)
+out=$(train "$dir/nan" --lr 3e38 --steps 30 2>&1)
 rc=$?
 [ "$rc" -ne 0 ] && grep -qE 'step [0-9]+: the (loss|gradient) is not finite' <<<"$out" &&
 	ok || bad "divergence: exit $rc, $(tail -2 <<<"$out")"
-out=$(train "$dir/skip" --init-scale 3e38 --steps 30 --on-nan skip 2>&1)
+out=$(ENGRAM_FAULT=nan@5 train "$dir/skip" --steps 30 --on-nan skip 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] && grep -q 'skipped' <<<"$out" && ok || bad "--on-nan skip: exit $rc"
 

@@ -126,6 +126,25 @@ static int read_file(const char *path, char **buf, size_t *len, err_t *e)
 	return 0;
 }
 
+/* A buffer laid out like the parameters (the parameters, a moment) holds
+ * only finite numbers; else names the tensor and the first bad element.
+ * A checkpoint with an infinite weight would be a rollback target that
+ * poisons every run resumed from it. */
+static int check_finite(const model_t *m, const char *what, const float *x, err_t *e)
+{
+	for (int t = 0; t < m->ntensors; t++) {
+		const model_tensor_t *ts = &m->tensor[t];
+		size_t n = (size_t)ts->rows * ts->cols;
+
+		for (size_t i = 0; i < n; i++)
+			if (!isfinite(x[ts->off + i]))
+				return err_set(e, "%s of '%s' hold %g at element %zu (expected finite"
+					       " numbers; the update diverged)", what, ts->name,
+					       (double)x[ts->off + i], i);
+	}
+	return 0;
+}
+
 static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng,
 		      const float *h, const float *c, err_t *e)
 {
@@ -149,6 +168,10 @@ static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng
 	meta.step = tr->step;
 	meta.epoch = tr->epoch;
 	meta.val_loss = tr->val_loss;
+	if (check_finite(m, "the parameters", m->params, e) ||
+	    (tr->opt.m && check_finite(m, "the first moments", tr->opt.m, e)) ||
+	    (tr->opt.v && check_finite(m, "the second moments", tr->opt.v, e)))
+		return -1;
 	if (fflush(tr->metrics) || read_file(tr->metrics_path, &metrics, &mlen, e))
 		return -1;
 	if (ckpt_create(&w, path, e))

@@ -2,6 +2,7 @@
 #include "trainer/config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -195,6 +196,49 @@ static int range_i(const char *flag, long long v, long long lo, long long hi,
 	return 0;
 }
 
+/* A flag the run uses as a float: in the interval from lo to hi, each end
+ * excluded when open says so (LO_OPEN, HI_OPEN), and finite once rounded to
+ * float, so that 1e39 is not taken for infinity. */
+enum { LO_OPEN = 1, HI_OPEN = 2 };
+
+static int range_f(const char *flag, double v, double lo, double hi, int open,
+		   err_t *e)
+{
+	float f = (float)v;
+
+	if (isfinite(f) && (open & LO_OPEN ? v > lo : v >= lo) &&
+	    (open & HI_OPEN ? f < hi : v <= hi))
+		return 0;
+	if (hi >= FLT_MAX)
+		return err_set(e, "%s must be %s %g and fit a float (got %g)", flag,
+			       open & LO_OPEN ? ">" : ">=", lo, v);
+	return err_set(e, "%s must be in %s%g, %g%s (got %g)", flag, open & LO_OPEN ? "(" : "[",
+		       lo, hi, open & HI_OPEN ? ")" : "]", v);
+}
+
+/* The float flags of the model and the update, each in the range where a
+ * run computes finite numbers with it. */
+static int check_floats(const train_cfg_t *c, err_t *e)
+{
+	int adam = c->optimizer && strcmp(c->optimizer, "sgd");
+
+	return range_f("--lr", c->lr, 0, FLT_MAX, LO_OPEN, e) ||
+	       range_f("--clip", c->clip, 0, FLT_MAX, 0, e) ||
+	       range_f("--init-scale", c->init_scale, 0, 10, 0, e) ||
+	       range_f("--forget-bias", c->forget_bias, -100, 100, 0, e) ||
+	       range_f("--dropout", c->dropout, 0, 1, HI_OPEN, e) ||
+	       range_f("--momentum", c->momentum, 0, 1, 0, e) ||
+	       (c->weight_decay != -1.0 &&
+		range_f("--weight-decay", c->weight_decay, 0, FLT_MAX, 0, e)) ||
+	       (adam && (range_f("--beta1", c->beta1, 0, 1, HI_OPEN, e) ||
+			 range_f("--beta2", c->beta2, 0, 1, HI_OPEN, e) ||
+			 range_f("--eps", c->eps, 0, 1, LO_OPEN, e))) ||
+	       range_f("--min-lr", c->min_lr, 0, c->lr, 0, e) ||
+	       range_f("--bucket-mb", c->bucket_mb, 0, 1 << 20, LO_OPEN, e) ||
+	       range_f("--spike-sigma", c->spike_sigma, 0, FLT_MAX, LO_OPEN, e) ||
+	       range_f("--comm-timeout", c->comm_timeout, 0, 1e9, 0, e);
+}
+
 /* "C1,C2,..." into m's cutoffs; the checks of the values are the model's. */
 static int parse_cutoffs(const char *s, model_cfg_t *m, err_t *e)
 {
@@ -272,14 +316,8 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		return err_set(e, "--overlap must be auto, on or off (got '%s')", c->overlap);
 	if (strcmp(c->sparse_emb, "on") && strcmp(c->sparse_emb, "off"))
 		return err_set(e, "--sparse-emb must be on or off (got '%s')", c->sparse_emb);
-	if (!(c->bucket_mb > 0))
-		return err_set(e, "--bucket-mb must be > 0 (got %g)", c->bucket_mb);
-	if (!(c->lr > 0))
-		return err_set(e, "--lr must be > 0 (got %g)", c->lr);
-	if (c->clip < 0)
-		return err_set(e, "--clip must be >= 0 (got %g)", c->clip);
-	if (!(c->init_scale >= 0))
-		return err_set(e, "--init-scale must be >= 0 (got %g)", c->init_scale);
+	if (check_floats(c, e))
+		return -1;
 	if (strcmp(c->loss_avg, "tokens") && strcmp(c->loss_avg, "sequences"))
 		return err_set(e, "--loss-avg must be tokens or sequences (got '%s')", c->loss_avg);
 	if (strcmp(c->on_nan, "stop") && strcmp(c->on_nan, "skip") && strcmp(c->on_nan, "rollback"))
@@ -287,12 +325,10 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	if (strcmp(c->on_spike, "off") && strcmp(c->on_spike, "stop") &&
 	    strcmp(c->on_spike, "skip") && strcmp(c->on_spike, "rollback"))
 		return err_set(e, "--on-spike must be off, stop, skip or rollback (got '%s')", c->on_spike);
-	if (!(c->spike_sigma > 0) || c->spike_window < 2 || c->spike_window > 100000)
-		return err_set(e, "--spike-sigma must be > 0 and --spike-window in 2 .. 100000");
+	if (c->spike_window < 2 || c->spike_window > 100000)
+		return err_set(e, "--spike-window must be in 2 .. 100000 (got %d)", c->spike_window);
 	if (!(c->rollback_lr > 0 && c->rollback_lr <= 1) || c->max_rollbacks < 0)
 		return err_set(e, "--rollback-lr must be in (0, 1] and --max-rollbacks >= 0");
-	if (!(c->comm_timeout >= 0))
-		return err_set(e, "--comm-timeout must be >= 0 (got %g)", c->comm_timeout);
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
 			    .layers = c->layers, .tie = c->tie,
 			    .dropout = (float)c->dropout };
