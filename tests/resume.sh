@@ -72,10 +72,23 @@ train 1 straight1 --batch 4 --accum 2 --resume auto --epochs 3 --steps 1090 --lr
 	grep -q 'settings changed on resume: .*lr 0.005 -> 0.002' "$dir/straight1.log" &&
 	ok || bad "lr change not logged: $(grep -E 'changed|engram' "$dir/straight1.log")"
 
-# a fresh run does not overwrite another run's checkpoints
-train 1 straight2 --batch 4 > /dev/null 2>&1
+# a fresh run does not overwrite another run's checkpoints, nor its config
+cfg=$(cksum < "$dir/straight2/config.json")
+train 1 straight2 --batch 4 --lr 0.5 > /dev/null 2>&1
 [ $? -ne 0 ] && grep -q 'already holds checkpoints; --resume auto' "$dir/straight2.log" &&
+	[ "$(cksum < "$dir/straight2/config.json")" = "$cfg" ] &&
 	ok || bad "fresh run into a used run dir: $(tail -1 "$dir/straight2.log")"
+
+# a try that died before its first checkpoint: a fresh start moves its log
+# aside instead of appending to it
+ENGRAM_FAULT=kill@30 "$engram" train "${flags[@]}" --run-dir "$dir/dead" --batch 4 --log-every 1 \
+	> /dev/null 2>&1
+n0=$(grep -c '"step"' "$dir/dead/metrics.jsonl")
+train 1 dead --batch 4 --steps 20 --log-every 1
+[ $? -eq 0 ] && [ "$n0" -ge 20 ] && [ "$(grep -c '"step":1,' "$dir/dead/metrics.jsonl")" -eq 1 ] &&
+	[ "$(grep -c '"step"' "$dir/dead/metrics.jsonl.failed")" -eq "$n0" ] &&
+	grep -q 'moved to .*metrics.jsonl.failed' "$dir/dead.log" &&
+	ok || bad "fresh start after a dead try: $n0 lines before, $(grep -c '"step":1,' "$dir/dead/metrics.jsonl") step-1 lines now"
 
 # a data set with other tokens is refused on resume, unless allowed
 sed 's/a/b/' "$dir/t.txt" > "$dir/t2.txt"

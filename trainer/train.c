@@ -179,31 +179,54 @@ static int setup_model(trainer_t *tr, err_t *e)
 	return 0;
 }
 
-/* Rank 0: the run directory, config.json, the vocabulary. */
+/* Rank 0: the run directory and the vocabulary. */
 static int setup_output(trainer_t *tr, err_t *e)
 {
-	char path[4600];
-	FILE *f;
-
 	snprintf(tr->metrics_path, sizeof(tr->metrics_path), "%s/metrics.jsonl",
 		 tr->cfg.run_dir);
 	if (tr->comm->rank != 0)
 		return 0;
 	if (make_dir(tr->cfg.run_dir, e))
 		return -1;
-	snprintf(path, sizeof(path), "%s/config.json", tr->cfg.run_dir);
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "%s\n", tr->json) < 0 || fclose(f))
-		return err_set(e, "%s: cannot write: %s", path, strerror(errno));
 	if (strcmp(tr->ds.tokenizer, "byte") && ds_vocab(&tr->ds, &tr->vocab, e))
 		return -1;
 	return 0;
 }
 
-static int open_metrics(trainer_t *tr, err_t *e)
+/* Rank 0, once the run is sure to go on: config.json.  Written only then,
+ * so that a refused run leaves the directory's config as it was. */
+static int write_config(trainer_t *tr, err_t *e)
 {
+	char path[4600];
+	FILE *f;
+
 	if (tr->comm->rank != 0)
 		return 0;
+	snprintf(path, sizeof(path), "%s/config.json", tr->cfg.run_dir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%s\n", tr->json) < 0 || fclose(f))
+		return err_set(e, "%s: cannot write: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Rank 0: metrics.jsonl, appended to.  On a fresh start a log already
+ * there is of a try that died before its first checkpoint: it is moved
+ * aside to metrics.jsonl.failed (one kept), so the log holds one run. */
+static int open_metrics(trainer_t *tr, int fresh, err_t *e)
+{
+	char old[4700];
+	struct stat st;
+
+	if (tr->comm->rank != 0)
+		return 0;
+	if (fresh && !stat(tr->metrics_path, &st) && st.st_size > 0) {
+		snprintf(old, sizeof(old), "%s.failed", tr->metrics_path);
+		if (rename(tr->metrics_path, old))
+			return err_set(e, "%s: cannot move aside to %s: %s", tr->metrics_path, old,
+				       strerror(errno));
+		printf("%s holds the log of an earlier try that left no checkpoint: moved to %s\n",
+		       tr->metrics_path, old);
+	}
 	tr->metrics = fopen(tr->metrics_path, "a");
 	if (!tr->metrics)
 		return err_set(e, "%s: cannot open: %s", tr->metrics_path, strerror(errno));
@@ -649,7 +672,7 @@ static int rollback(trainer_t *tr, err_t *e)
 	rc = checkpoint_resume(tr, tr->last_ckpt_path, e);
 	if (rc < 0)
 		die(tr, e);
-	if (rc || open_metrics(tr, e))
+	if (rc || open_metrics(tr, 0, e))
 		return 1;
 	tr->lr_scale = scale;
 	tr->rollbacks = rollbacks;
@@ -784,7 +807,9 @@ static int start(trainer_t *tr, err_t *e)
 	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
 			    "the initial parameters", e))
 		return 1;
-	return open_metrics(tr, e);
+	if (write_config(tr, e) || open_metrics(tr, !path[0], e))
+		return -1;
+	return 0;
 }
 
 int train_run(const train_cfg_t *cfg, comm_t *c)
