@@ -617,12 +617,13 @@ int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	struct timespec newest = { 0, 0 };
 	long long best_step = -1;
-	char any[4600] = "";
+	int has_best = 0;
 
 	if (!d)
 		return err_set(e, "%s: cannot open directory: %s", dir, strerror(errno));
+	/* only the run's own names: a data set or an export kept in the
+	 * directory is not a checkpoint of the run */
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		char p[4600];
@@ -630,28 +631,23 @@ int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e)
 		int end = 0;
 		struct stat st;
 
-		if (de->d_name[0] == '.' || len < 4 || strcmp(de->d_name + len - 3, ".h5"))
-			continue;
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		if (stat(p, &st) || !S_ISREG(st.st_mode))
 			continue;
+		if (!strcmp(de->d_name, "best.h5"))
+			has_best = 1;
 		if (sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 &&
 		    (size_t)end == len && step > best_step) {
 			best_step = step;
 			snprintf(path, n, "%s", p);
 		}
-		if (!any[0] || st.st_mtim.tv_sec > newest.tv_sec ||
-		    (st.st_mtim.tv_sec == newest.tv_sec && st.st_mtim.tv_nsec > newest.tv_nsec)) {
-			newest = st.st_mtim;
-			snprintf(any, sizeof(any), "%s", p);
-		}
 	}
 	closedir(d);
 	if (best_step >= 0)
 		return 0;
-	if (any[0]) {
-		snprintf(path, n, "%s", any);
+	if (has_best) {
+		snprintf(path, n, "%s/best.h5", dir);
 		return 0;
 	}
-	return err_set(e, "%s: no checkpoint (*.h5) in this directory", dir);
+	return err_set(e, "%s: no checkpoint (ckpt-s<step>.h5 or best.h5) in this directory", dir);
 }

@@ -122,7 +122,7 @@ int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e);
 
 /*
  * The checkpoint to resume from or load in a run directory: the
- * "ckpt-s<step>.h5" of the highest step, else the newest "*.h5".
+ * "ckpt-s<step>.h5" of the highest step, else "best.h5"; no other name.
  */
 int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e);
 

@@ -79,6 +79,14 @@ train 1 straight2 --batch 4 --lr 0.5 > /dev/null 2>&1
 	[ "$(cksum < "$dir/straight2/config.json")" = "$cfg" ] &&
 	ok || bad "fresh run into a used run dir: $(tail -1 "$dir/straight2.log")"
 
+# a run directory may hold the data set (or any other .h5): only ckpt-s*.h5
+# and best.h5 are the run's checkpoints
+mkdir "$dir/withdata"
+cp "$dir/t.h5" "$dir/withdata/t.h5"
+"$engram" train "${flags[@]}" --data "$dir/withdata/t.h5" --run-dir "$dir/withdata" --batch 4 \
+	--steps 5 > "$dir/withdata.log" 2>&1 && ls "$dir"/withdata/ckpt-s*.h5 > /dev/null &&
+	ok || bad "a run directory holding its data set: $(tail -1 "$dir/withdata.log")"
+
 # a try that died before its first checkpoint: a fresh start moves its log
 # aside instead of appending to it
 ENGRAM_FAULT=kill@30 "$engram" train "${flags[@]}" --run-dir "$dir/dead" --batch 4 --log-every 1 \
