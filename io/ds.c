@@ -341,6 +341,11 @@ int ds_count_ids(ds_t *ds, int split, int64_t max_tokens, int64_t *counts,
 	return 0;
 }
 
+int ds_has_vocab(const ds_t *ds)
+{
+	return H5Lexists(ds->file, "vocab", H5P_DEFAULT) > 0;
+}
+
 int ds_vocab(ds_t *ds, vocab_t *v, err_t *e)
 {
 	if (H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)

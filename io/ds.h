@@ -68,8 +68,11 @@ int ds_count_ids(ds_t *ds, int split, int64_t max_tokens, int64_t *counts,
 		 int64_t *n, err_t *e);
 
 /* The vocabulary (id = index) into an initialised, empty vocab_t; fails
- * for files without a 'vocab' dataset (byte tokenizer). */
+ * for files without a 'vocab' dataset (byte tokenizer, user files). */
 int ds_vocab(ds_t *ds, vocab_t *v, err_t *e);
+
+/* 1 when the file has a 'vocab' dataset (optional: io/FORMATS.md). */
+int ds_has_vocab(const ds_t *ds);
 
 /* Fails, naming the sizes, when the split is too short for one window. */
 int ds_layout(const ds_t *ds, int split, int rank, int nranks, int batch,

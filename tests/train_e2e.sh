@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# train_e2e.sh ENGRAM - engram train / eval / sample end to end on a corpus
+# train_e2e.sh ENGRAM H5FORGE - engram train / eval / sample end to end on a corpus
 # made here from a small grammar: learning must take the loss far below the
 # unigram entropy, runs must repeat bit for bit, samples must follow the
 # grammar, greedy sampling must not depend on the seed, and non-finite
 # losses must stop (or skip) with a message.
 set -u
 engram=$1
+forge=$2
 . "$(dirname "$0")/lib.sh"
 
 # 4000 sentences "SUBJ VERB OBJ." drawn by a fixed LCG: deterministic text.
@@ -62,6 +63,29 @@ rc=$?
 	[ "$(ls "$dir"/inf/ckpt-s*.h5 | wc -l)" -ge 1 ] &&
 	"$engram" ckpt verify "$dir/inf" > /dev/null && ok ||
 	bad "diverged run: exit $rc, $(ls "$dir/inf"), $(tail -2 "$dir/inf.log")"
+
+# hand-made data sets (h5forge writes what a user writes with h5py): the
+# minimal layout of io/FORMATS.md (vocab_size and the splits, no vocabulary)
+# trains and evaluates, and sample says it has no vocabulary; special ids
+# outside the vocabulary are refused by data --verify and by train, before
+# the run directory is made
+"$forge" "$dir/min.h5" vocab_size=20 train:6000 valid:600
+out=$("$engram" train --data "$dir/min.h5" --run-dir "$dir/min" --layers 1 --hidden 8 --embed 8 \
+	--batch 2 --bptt 4 --epochs 1 --threads 1 --quiet 2>&1) &&
+	"$engram" eval --ckpt "$dir/min" --data "$dir/min.h5" --split valid > /dev/null &&
+	ok || bad "the minimal data set layout: $out"
+out=$("$engram" sample --ckpt "$dir/min" 2>&1)
+[ $? -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q 'carry no vocabulary' <<<"$out" &&
+	ok || bad "sample without a vocabulary: $out"
+for a in unk_id=999 eos_id=20 unk_id=-2; do
+	"$forge" "$dir/sp.h5" vocab_size=20 "$a" train:6000 valid:600
+	out=$("$engram" data --verify "$dir/sp.h5" 2>&1)
+	[ $? -ne 0 ] && grep -q "sp.h5: attribute '${a%%=*}' is ${a#*=} (expected -1 .. 19" <<<"$out" &&
+		ok || bad "data --verify with $a: $out"
+	out=$("$engram" train --data "$dir/sp.h5" --run-dir "$dir/sp" --threads 1 --quiet 2>&1)
+	[ $? -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && [ ! -e "$dir/sp" ] &&
+		ok || bad "train with $a: $out"
+done
 
 train "$dir/a" > "$dir/a.log" 2>&1 && ok || bad "train: $(tail -3 "$dir/a.log")"
 m="$dir/a/metrics.jsonl"

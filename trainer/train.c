@@ -188,7 +188,9 @@ static int setup_output(trainer_t *tr, err_t *e)
 		return 0;
 	if (make_dir(tr->cfg.run_dir, e))
 		return -1;
-	if (strcmp(tr->ds.tokenizer, "byte") && ds_vocab(&tr->ds, &tr->vocab, e))
+	/* the vocabulary is optional (a user's file may have ids only): the
+	 * checkpoints then carry none, and sample says so */
+	if (ds_has_vocab(&tr->ds) && ds_vocab(&tr->ds, &tr->vocab, e))
 		return -1;
 	return 0;
 }
