@@ -17,6 +17,7 @@
 #include "io/ckpt.h"
 #include "trainer/evaluate.h"
 #include "trainer/fault.h"
+#include "trainer/rundir.h"
 #include "trainer/signals.h"
 #include "trainer/trainer.h"
 
@@ -89,6 +90,26 @@ static int has_checkpoints(const char *dir)
 	err_t e;
 
 	return ckpt_find_latest(dir, p, sizeof(p), &e) == 0;
+}
+
+/* Rank 0 takes the run directory's lock before it reads or writes there;
+ * every rank hears whether it got it.  1 with e set when another job
+ * holds it. */
+static int lock_run_dir(trainer_t *tr, err_t *e)
+{
+	struct { int rc; char msg[ERR_MSG_MAX]; } r = { 0, "" };
+
+	if (tr->comm->rank == 0 && rundir_lock(tr->cfg.run_dir, &tr->lock_fd, e)) {
+		r.rc = 1;
+		snprintf(r.msg, sizeof(r.msg), "%s", e->msg);
+	}
+	if (comm_bcast(tr->comm, &r, sizeof(r), 0, e))
+		return -1;
+	if (r.rc) {
+		err_set(e, "%s", r.msg);
+		return 1;
+	}
+	return 0;
 }
 
 /* The checkpoint to resume from: "" for a fresh start.  Same on all ranks
@@ -781,6 +802,7 @@ static void trainer_free(trainer_t *tr)
 	ds_close(&tr->ds);
 	if (tr->metrics)
 		fclose(tr->metrics);
+	rundir_unlock(tr->lock_fd);
 }
 
 /* Parameters at start: rank 0's, from its seed or a checkpoint, on every
@@ -790,7 +812,9 @@ static int start(trainer_t *tr, err_t *e)
 	char path[4600];
 	int rc;
 
-	rc = resume_path(tr, path, sizeof(path), e);
+	rc = lock_run_dir(tr, e);
+	if (!rc)
+		rc = resume_path(tr, path, sizeof(path), e);
 	if (rc)
 		return rc;
 	if (path[0]) {
@@ -827,6 +851,7 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	tr->cfg = *cfg;
 	tr->comm = c;
 	tr->ds.file = -1;
+	tr->lock_fd = -1;
 	vocab_init(&tr->vocab, &e);
 	if (setup_config(tr, &e)) {
 		if (c->rank == 0)

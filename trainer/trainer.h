@@ -55,6 +55,7 @@ typedef struct {
 	int32_t *tok;
 	FILE *metrics;
 	char metrics_path[4600];
+	int lock_fd;	/* rank 0: the run directory's lock (rundir.h), else -1 */
 	char json[8192];
 	/* progress: the next window to train is (epoch, window) */
 	int64_t step, total_steps, tokens;
