@@ -77,6 +77,16 @@ out=$("$engram" train --data "$dir/min.h5" --run-dir "$dir/min" --layers 1 --hid
 out=$("$engram" sample --ckpt "$dir/min" 2>&1)
 [ $? -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q 'carry no vocabulary' <<<"$out" &&
 	ok || bad "sample without a vocabulary: $out"
+# a split too short for the layout it is read in is refused at start, not
+# after an epoch of training: a 9-token valid split, a huge --eval-batch
+"$forge" "$dir/short.h5" vocab_size=20 train:6000 valid:9 test:600
+for args in "--data $dir/short.h5" "--data $dir/min.h5 --eval-batch 100000"; do
+	rm -rf "$dir/short"
+	out=$("$engram" train $args --run-dir "$dir/short" --layers 1 --hidden 8 --embed 8 --batch 2 \
+		--bptt 4 --threads 1 --quiet 2>&1)
+	[ $? -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q "evaluation (--eval-batch .*split 'valid' has" <<<"$out" &&
+		[ ! -e "$dir/short/metrics.jsonl" ] && ok || bad "train $args: $out"
+done
 for a in unk_id=999 eos_id=20 unk_id=-2; do
 	"$forge" "$dir/sp.h5" vocab_size=20 "$a" train:6000 valid:600
 	out=$("$engram" data --verify "$dir/sp.h5" 2>&1)

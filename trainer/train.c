@@ -71,6 +71,16 @@ static int setup_config(trainer_t *tr, err_t *e)
 		      c->batch, c->bptt, &tr->lay, e))
 		return -1;
 	tr->eval_batch = c->eval_batch ? c->eval_batch : c->batch;
+	/* valid and test in the layout evaluation reads them: a split too short
+	 * for it would otherwise fail after the first epoch, every restart */
+	for (int s = SPLIT_VALID; s <= SPLIT_TEST; s++) {
+		ds_layout_t l;
+
+		if (tr->ds.ntok[s] >= 0 &&
+		    ds_layout(&tr->ds, s, tr->comm->rank, tr->comm->size, tr->eval_batch,
+			      c->bptt, &l, e))
+			return err_prefix(e, "evaluation (--eval-batch %d per rank)", tr->eval_batch);
+	}
 	tr->total_steps = (long long)c->epochs * tr->lay.windows;
 	if (c->steps && c->steps < tr->total_steps)
 		tr->total_steps = c->steps;
