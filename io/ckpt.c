@@ -477,6 +477,11 @@ static int verify_one(hid_t d, const char *name, verify_t *v)
 		rc = err_set(v->e, "%s: dataset '%s' is of an unexpected type", v->c->path, name);
 		goto out;
 	}
+	if (!strcmp(name, "train/metrics") && raw > CKPT_MAX_METRICS) {
+		rc = err_set(v->e, "%s: dataset '%s' holds %llu bytes (at most %zu expected)",
+			     v->c->path, name, (unsigned long long)raw, CKPT_MAX_METRICS);
+		goto out;
+	}
 	if (!h5_storage_plausible(d, raw, &stored, NULL)) {
 		rc = err_set(v->e, "%s: dataset '%s' of %llu bytes claims %llu stored bytes, implausible for its size or the file's (damaged or forged)",
 			     v->c->path, name, (unsigned long long)raw, (unsigned long long)stored);

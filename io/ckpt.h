@@ -121,6 +121,14 @@ int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,
 int ckpt_read_vocab(ckpt_t *c, vocab_t *v, err_t *e);
 
 /*
+ * metrics.jsonl in a full checkpoint (/train/metrics): the trainer stores
+ * at most its last --ckpt-log-mb (64 MiB), whole lines, and the count of
+ * the bytes before them (/train attribute metrics_offset); readers and
+ * verify accept up to CKPT_MAX_METRICS, and --ckpt-log-mb cannot exceed it.
+ */
+#define CKPT_MAX_METRICS ((size_t)256 << 20)
+
+/*
  * The checkpoint to resume from or load in a run directory: the
  * "ckpt-s<step>.h5" of the highest step, else "best.h5"; no other name.
  */

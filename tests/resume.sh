@@ -79,6 +79,24 @@ train 1 straight2 --batch 4 --lr 0.5 > /dev/null 2>&1
 	[ "$(cksum < "$dir/straight2/config.json")" = "$cfg" ] &&
 	ok || bad "fresh run into a used run dir: $(tail -1 "$dir/straight2.log")"
 
+# a checkpoint keeps only the last --ckpt-log-mb of metrics.jsonl; resumed,
+# the log still equals the uninterrupted run's; without the file, the log
+# continues from the stored tail, said so
+small=(--batch 4 --log-every 1 --ckpt-log-mb 0.004 --ckpt-every 50)
+train 1 logcap "${small[@]}" --steps 200 || bad "log cap, straight: $(tail -1 "$dir/logcap.log")"
+train 1 logcap2 "${small[@]}" --steps 120 && train 1 logcap2 "${small[@]}" --steps 200 --resume auto ||
+	bad "log cap, split: $(tail -1 "$dir/logcap2.log")"
+bytes=$(h5dump -H -d /train/metrics "$(ls "$dir"/logcap/ckpt-s*.h5 | tail -1)" |
+	sed -n 's/.*DATASPACE *SIMPLE *{ *( *\([0-9]*\) *).*/\1/p')
+[ -n "$bytes" ] && [ "$bytes" -le 4194 ] && [ "$(wc -c < "$dir/logcap/metrics.jsonl")" -gt 20000 ] &&
+	diff <(metrics logcap) <(metrics logcap2) > /dev/null &&
+	ok || bad "log cap: $bytes bytes stored, or the resumed log differs"
+rm "$dir/logcap2/metrics.jsonl"
+train 1 logcap2 "${small[@]}" --steps 250 --resume auto &&
+	grep -q "metrics.jsonl: the log's first [0-9]* bytes are neither in the checkpoint nor in the file" \
+		"$dir/logcap2.log" && [ "$(head -c 1 "$dir/logcap2/metrics.jsonl")" = "{" ] &&
+	ok || bad "log cap, file lost: $(tail -2 "$dir/logcap2.log")"
+
 # one job per run directory: of two fresh jobs started together exactly one
 # runs, the other is refused naming the holder; so is a second --resume
 # auto on the live run; the lock dies with a kill -9 of its holder

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +25,9 @@
 #include "trainer/trainer.h"
 #include "trainer/weights.h"
 
-#define MAX_METRICS (256u << 20)
+/* metrics.jsonl in a checkpoint: at most its last --ckpt-log-mb are stored
+ * (whole lines), with the count of bytes before them; the reader accepts
+ * up to CKPT_MAX_METRICS (io/ckpt.h), above any --ckpt-log-mb. */
 
 /* Scalars every rank needs from the checkpoint (sent from rank 0). */
 typedef struct {
@@ -40,6 +43,7 @@ typedef struct {
 	int64_t has_m, has_v;
 	double lr_scale;
 	int64_t rollbacks;
+	int64_t metrics_offset;	/* bytes of the log before the stored part */
 } resume_hdr_t;
 
 /* Floats of carried state per rank: accum micro-batches x L x micro x H. */
@@ -101,29 +105,51 @@ static int put_train_attrs(hid_t g, const trainer_t *tr, err_t *e)
 	       h5_attr_put_i64(g, "windows", l->windows, e) ? -1 : 0;
 }
 
-static int read_file(const char *path, char **buf, size_t *len, err_t *e)
+/* The last at most `keep` bytes of the file at path, starting at a line:
+ * *buf and *len get them, *skipped the bytes before them (a missing file
+ * is empty).  A log of a million steps stays out of memory and out of
+ * every checkpoint. */
+static int read_tail(const char *path, size_t keep, char **buf, size_t *len,
+		     int64_t *skipped, err_t *e)
 {
 	FILE *f = fopen(path, "rb");
-	long n;
+	long n, from = 0;
+	size_t got, cut = 0;
 
 	*buf = NULL;
 	*len = 0;
+	*skipped = 0;
 	if (!f)
 		return errno == ENOENT ? 0 : err_set(e, "%s: cannot read: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0)
+		goto fail;
+	if ((size_t)n > keep)
+		from = n - (long)keep;
+	if (fseek(f, from, SEEK_SET))
+		goto fail;
+	*buf = err_malloc((size_t)(n - from) + 1, "metrics", e);
+	if (!*buf) {
 		fclose(f);
-		return err_set(e, "%s: cannot read", path);
+		return -1;
 	}
-	*buf = err_malloc((size_t)n + 1, "metrics", e);
-	if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(*buf);
-		*buf = NULL;
-		return err_set(e, "%s: cannot read", path);
-	}
+	got = fread(*buf, 1, (size_t)(n - from), f);
+	if (got != (size_t)(n - from))
+		goto fail;
 	fclose(f);
-	*len = (size_t)n;
+	if (from > 0) {	/* drop the partial first line */
+		while (cut < got && (*buf)[cut] != '\n')
+			cut++;
+		cut = cut < got ? cut + 1 : got;
+		memmove(*buf, *buf + cut, got - cut);
+	}
+	*len = got - cut;
+	*skipped = from + (int64_t)cut;
 	return 0;
+fail:
+	fclose(f);
+	free(*buf);
+	*buf = NULL;
+	return err_set(e, "%s: cannot read", path);
 }
 
 /* A buffer laid out like the parameters (the parameters, a moment) holds
@@ -154,6 +180,7 @@ static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng
 	ckpt_meta_t meta = { 0 };
 	char *metrics = NULL;
 	size_t mlen = 0;
+	int64_t skipped = 0;
 	hid_t g = -1;
 	int rc = -1;
 
@@ -172,7 +199,9 @@ static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng
 	    (tr->opt.m && check_finite(m, "the first moments", tr->opt.m, e)) ||
 	    (tr->opt.v && check_finite(m, "the second moments", tr->opt.v, e)))
 		return -1;
-	if (fflush(tr->metrics) || read_file(tr->metrics_path, &metrics, &mlen, e))
+	if (fflush(tr->metrics) ||
+	    read_tail(tr->metrics_path, (size_t)(tr->cfg.ckpt_log_mb * 1048576.0), &metrics, &mlen,
+		      &skipped, e))
 		return -1;
 	if (ckpt_create(&w, path, e))
 		goto out;
@@ -185,7 +214,8 @@ static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng
 	g = ckpt_group(&w, "train", e);
 	if (g < 0 || put_train_attrs(g, tr, e) ||
 	    h5_put_u64(g, "rng", rng, (size_t)tr->comm->size, 4, path, e) ||
-	    h5_put_bytes(g, "metrics", metrics, mlen, path, e))
+	    h5_put_bytes(g, "metrics", metrics, mlen, path, e) ||
+	    h5_attr_put_i64(g, "metrics_offset", skipped, e))
 		goto fail;
 	ckpt_tensor_t th = { "h", tr->comm->size, (int64_t)per, h };
 	ckpt_tensor_t tc = { "c", tr->comm->size, (int64_t)per, c };
@@ -473,7 +503,14 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 		     ckpt_read_tensor(c, "train", "c", h->nranks, (int64_t)per, *allc, e);
 	}
 	if (!rc)
-		rc = h5_get_bytes(g, "metrics", MAX_METRICS, metrics, mlen, c->path, e);
+		rc = h5_get_bytes(g, "metrics", CKPT_MAX_METRICS, metrics, mlen, c->path, e);
+	h->metrics_offset = 0;
+	if (!rc && h5_attr_exists(g, "metrics_offset") &&
+	    h5_attr_get_i64(g, c->path, "metrics_offset", &h->metrics_offset, e))
+		rc = -1;
+	if (!rc && h->metrics_offset < 0)
+		rc = err_set(e, "%s: 'metrics_offset' is %lld (expected >= 0)", c->path,
+			     (long long)h->metrics_offset);
 	if (g >= 0)
 		H5Gclose(g);
 	if (rc)
@@ -490,16 +527,52 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 	return 0;
 }
 
-/* metrics.jsonl as it was when the checkpoint was written. */
-static int restore_metrics(trainer_t *tr, const char *buf, size_t len, err_t *e)
+/* The first n bytes of the file at from, to out (a stdio stream). */
+static int copy_head(const char *from, int64_t n, FILE *out)
+{
+	FILE *in = fopen(from, "rb");
+	char buf[1 << 16];
+
+	if (!in)
+		return -1;
+	while (n > 0) {
+		size_t want = n < (int64_t)sizeof(buf) ? (size_t)n : sizeof(buf);
+		size_t got = fread(buf, 1, want, in);
+
+		if (got != want || fwrite(buf, 1, got, out) != got) {
+			fclose(in);
+			return -1;
+		}
+		n -= (int64_t)got;
+	}
+	fclose(in);
+	return 0;
+}
+
+/* metrics.jsonl as it was when the checkpoint was written: the log's first
+ * `offset` bytes, which the checkpoint did not store, from the file as it
+ * is (the log only grows past them), then the stored tail.  When the file
+ * is shorter than that (moved, lost), the log restarts at the tail. */
+static int restore_metrics(trainer_t *tr, const char *buf, size_t len, int64_t offset,
+			   err_t *e)
 {
 	char tmp[4700];
+	struct stat st;
+	int head = 0;
 	FILE *f;
 
 	if (atomic_tmp_path(tr->metrics_path, tmp, sizeof(tmp), e))
 		return -1;
+	if (offset > 0) {
+		head = !stat(tr->metrics_path, &st) && st.st_size >= offset;
+		if (!head)
+			printf("%s: the log's first %lld bytes are neither in the checkpoint nor in the "
+			       "file: it continues from the checkpoint's last %zu bytes\n",
+			       tr->metrics_path, (long long)offset, len);
+	}
 	f = fopen(tmp, "wb");
-	if (!f || (len && fwrite(buf, 1, len, f) != len) || fclose(f)) {
+	if (!f || (head && copy_head(tr->metrics_path, offset, f)) ||
+	    (len && fwrite(buf, 1, len, f) != len) || fclose(f)) {
 		unlink(tmp);
 		return err_set(e, "%s: cannot write: %s", tmp, strerror(errno));
 	}
@@ -566,7 +639,7 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 		}
 		if (h->status)
 			snprintf(h->msg, sizeof(h->msg), "%s", e->msg);
-		if (!h->status && restore_metrics(tr, metrics, mlen, e)) {
+		if (!h->status && restore_metrics(tr, metrics, mlen, h->metrics_offset, e)) {
 			h->status = -1;
 			snprintf(h->msg, sizeof(h->msg), "%s", e->msg);
 		}

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/ckpt.h"
+
 const char *const train_presets[] = {
 	"zaremba-small", "zaremba-medium", "zaremba-large", "char-rnn",
 	"keras-seed", "wt2-adaptive", "wt103-adaptive", NULL,
@@ -26,7 +28,7 @@ void train_cfg_default(train_cfg_t *c)
 		.decay_after = 4, .lr_decay = 0.5, .patience = 0,
 		.warmup = 0, .min_lr = 0.0,
 		.bucket_mb = 16.0, .overlap = "auto", .sparse_emb = "on",
-		.resume = NULL, .ckpt_every = 0, .keep = 3, .allow_data_change = 0,
+		.resume = NULL, .ckpt_every = 0, .keep = 3, .ckpt_log_mb = 64.0, .allow_data_change = 0,
 		.eval_batch = 0, .on_nan = "stop", .on_spike = "off",
 		.spike_sigma = 6.0, .spike_window = 100, .rollback_lr = 0.5,
 		.max_rollbacks = 3, .comm_timeout = 300.0,
@@ -165,6 +167,7 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--resume", CLI_STR, &c->resume, "auto|FILE", "continue from the newest checkpoint in --run-dir (auto; starts fresh when there is none) or from FILE" },
 		{ "--ckpt-every", CLI_I64, &c->ckpt_every, "N", "also checkpoint every N optimizer steps (checkpoints are always written at epoch ends and at the end)" },
 		{ "--keep", CLI_INT, &c->keep, "K", "newest checkpoints kept in --run-dir, besides best.h5 (the best validation)" },
+		{ "--ckpt-log-mb", CLI_DOUBLE, &c->ckpt_log_mb, "X", "each checkpoint keeps the last X MiB of metrics.jsonl (the rest stays in the file)" },
 		{ "--allow-data-change", CLI_FLAG, &c->allow_data_change, NULL, "resume even if the data set's tokens_sha256 differs from the checkpoint's" },
 		{ "--eval-batch", CLI_INT, &c->eval_batch, "B", "streams per rank for validation (0 = the training batch)" },
 		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "when loss or gradients are not finite: stop, skip (the step), or rollback (to the last checkpoint, lr x --rollback-lr)" },
@@ -236,7 +239,9 @@ static int check_floats(const train_cfg_t *c, err_t *e)
 	       range_f("--min-lr", c->min_lr, 0, c->lr, 0, e) ||
 	       range_f("--bucket-mb", c->bucket_mb, 0, 1 << 20, LO_OPEN, e) ||
 	       range_f("--spike-sigma", c->spike_sigma, 0, FLT_MAX, LO_OPEN, e) ||
-	       range_f("--comm-timeout", c->comm_timeout, 0, 1e9, 0, e);
+	       range_f("--comm-timeout", c->comm_timeout, 0, 1e9, 0, e) ||
+	       range_f("--ckpt-log-mb", c->ckpt_log_mb, 0, (double)(CKPT_MAX_METRICS >> 20),
+		       LO_OPEN, e);
 }
 
 /* "C1,C2,..." into m's cutoffs; the checks of the values are the model's. */

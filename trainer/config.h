@@ -43,6 +43,7 @@ typedef struct {
 	const char *resume;	/* NULL, "auto" or a file */
 	long long ckpt_every;	/* steps; 0 = epoch ends and the end only */
 	int keep;		/* newest checkpoints kept (plus best.h5) */
+	double ckpt_log_mb;	/* the last MiB of metrics.jsonl a checkpoint keeps */
 	int allow_data_change;	/* resume on a data set with other tokens */
 	/* evaluation */
 	int eval_batch;
