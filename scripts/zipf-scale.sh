@@ -36,7 +36,7 @@ one() {
 	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
 		mpirun --bind-to none -np "$np" -x OPENBLAS_NUM_THREADS=1 \
 		/usr/bin/time -f 'peak RSS %M KiB' $engram train --data "$out/data.h5" \
-		--run-dir "$run" --preset wt103-adaptive --threads 1 --steps "$n" \
+		--run-dir "$run" --preset wt103-adaptive --warmup 0 --threads 1 --steps "$n" \
 		--log-every 1 "$@" > "$out/$name.log" 2>&1 ||
 		{ echo "zipf-scale: the $name run failed: $(tail -3 "$out/$name.log")" >&2; return 1; }
 	ck=$(ls "$run"/ckpt-s*.h5 | tail -1)

@@ -71,6 +71,22 @@ awk -v a="$l1" -v b="$l2" -v v="$va" 'BEGIN { d = (a - b) / a; t = a - v;
 	exit !(a > 0 && d < 1e-6 && d > -1e-6 && t < 1e-4 && t > -1e-4) }' &&
 	ok || bad "eval: 1 rank $l1, 2 ranks $l2, training said $va"
 
+# eval --bands: the loss by id band, from each token's log-probability,
+# adds up to the loss of the split and its tokens to the split's tokens
+for run in a f; do
+	j=$("$engram" eval --ckpt "$dir/$run" --data "$dir/z.h5" --split valid --batch 4 --bptt 8 \
+		--bands 20,100 --json --threads 1)
+	awk -v j="$j" 'BEGIN {
+		match(j, /"loss":[0-9.]*/); loss = substr(j, RSTART + 7, RLENGTH - 7)
+		match(j, /"tokens":[0-9]*/); tok = substr(j, RSTART + 9, RLENGTH - 9)
+		n = split(j, parts, /"adds":/); s = 0
+		for (i = 2; i <= n; i++) s += parts[i] + 0
+		m = split(j, tp, /"tokens":/); t = 0
+		for (i = 3; i <= m; i++) t += tp[i] + 0
+		exit !(n == 4 && s - loss < 1e-4 && loss - s < 1e-4 && t == tok) }' &&
+		ok || bad "eval --bands ($run): $j"
+done
+
 # sample: words of the vocabulary, greedy independent of the seed
 s=$("$engram" sample --ckpt "$dir/a" --length 60 --temperature 0.8 --seed 2)
 n=$(tr ' ' '\n' <<<"$s" | grep -c '^w[0-9]*$')

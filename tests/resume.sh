@@ -167,8 +167,18 @@ for i in 1 2 3 4 5; do
 	done
 done
 [ "$killed" -ge 3 ] && ok || bad "only $killed of 5 runs were still alive to be killed"
+# the next job removes the temporary files killed writes left (one of a
+# process known dead is planted), not those of a live process
+sh -c 'exit 0' &
+deadpid=$!
+wait "$deadpid"
+head -c 5000 /dev/zero > "$dir/kill/.ckpt-s0000000009.h5.tmp.$deadpid"
+: > "$dir/kill/.export.h5.tmp.$$"
 "$engram" train "${big[@]}" --run-dir "$dir/kill" --resume auto --steps 1 > "$dir/kill.log" 2>&1 ||
 	grep -q 'resumed from' "$dir/kill.log" && ok || bad "no resume after kills: $(tail -2 "$dir/kill.log")"
+[ -z "$(ls -a "$dir/kill" | grep '\.tmp\.' | grep -v "tmp\.$$\$")" ] && [ -e "$dir/kill/.export.h5.tmp.$$" ] &&
+	grep -q 'removed [0-9]* temporary files* of interrupted writes' "$dir/kill.log" &&
+	ok || bad "temporary files after a restart: $(ls -a "$dir/kill" | grep tmp)"
 
 # corruption and bad files: one line naming the file and the problem
 f=$(ls "$dir"/straight2/ckpt-s*.h5 | tail -1)
@@ -218,6 +228,52 @@ sum=$(cksum < "$newest")
 out=$("$engram" ckpt export "$dir/straight1" -o "$newest" --force 2>&1)
 [ $? -ne 0 ] && grep -q 'is the checkpoint being exported' <<<"$out" &&
 	[ "$(cksum < "$newest")" = "$sum" ] && ok || bad "export onto its own checkpoint: $out"
+
+# --resume auto skips damaged checkpoints: the newest is truncated, the next
+# is empty, the one before has a byte flipped inside a tensor; each is named,
+# moved to damaged/, and the run resumes from the newest good one.  When all
+# are damaged it refuses to start from scratch; an explicit damaged --resume
+# FILE is an error
+dm=(--batch 4 --ckpt-every 20 --keep 10)
+train 1 dmg "${dm[@]}" --steps 100 || bad "damaged: the first run: $(tail -1 "$dir/dmg.log")"
+ck=("$dir"/dmg/ckpt-s*.h5)
+n=${#ck[@]}
+head -c 1000 "${ck[n - 1]}" > "$dir/x.h5" && mv "$dir/x.h5" "${ck[n - 1]}"
+: > "${ck[n - 2]}"
+read -r off len < <(f=${ck[n - 3]} chunk emb)
+at=$(( off + len / 2 ))
+b=$(od -An -tu1 -j "$at" -N1 "${ck[n - 3]}" | tr -d ' ')
+printf "\\$(printf %o $(( b ^ 32 )))" | dd of="${ck[n - 3]}" bs=1 seek="$at" conv=notrunc 2>/dev/null
+good=$(basename "${ck[n - 4]}")
+train 1 dmg "${dm[@]}" --steps 120 --resume auto
+rc=$?
+[ "$rc" -eq 0 ] && grep -q "resumed from .*$good" "$dir/dmg.log" &&
+	[ "$(grep -c 'skipping a damaged checkpoint' "$dir/dmg.log")" -eq 3 ] &&
+	[ "$(ls "$dir/dmg/damaged" | wc -l)" -eq 3 ] &&
+	ok || bad "damaged newest checkpoints: exit $rc, $(grep -E 'skipping|resumed' "$dir/dmg.log")"
+mkdir "$dir/alldmg"
+for k in 20 40; do printf 'junk' > "$dir/alldmg/ckpt-s00000000$k.h5"; done
+train 1 alldmg "${dm[@]}" --steps 60 --resume auto
+rc=$?
+[ "$rc" -ne 0 ] && grep -q 'every checkpoint in .*failed its checks.*not starting from scratch' "$dir/alldmg.log" &&
+	! ls "$dir"/alldmg/ckpt-s*.h5 > /dev/null 2>&1 && [ "$(ls "$dir/alldmg/damaged" | wc -l)" -eq 2 ] &&
+	ok || bad "all checkpoints damaged: exit $rc, $(tail -2 "$dir/alldmg.log")"
+train 1 dmg2 "${dm[@]}" --steps 20 --resume "$dir/dmg/damaged/$(basename "${ck[n - 1]}")"
+[ $? -ne 0 ] && grep -q 'cannot resume from' "$dir/dmg2.log" && ok || bad "an explicit damaged --resume FILE"
+
+# branching: --resume of an older checkpoint into its own directory is
+# refused while later ones exist (the next --resume auto would continue
+# them); --branch moves them to superseded/, and the next --resume auto
+# continues the branch
+br=(--batch 4 --ckpt-every 20 --keep 10)
+train 1 br "${br[@]}" --steps 100 || bad "branch: the first run"
+train 1 br "${br[@]}" --steps 120 --resume "$dir/br/ckpt-s0000000040.h5" --lr 0.001
+[ $? -ne 0 ] && grep -q 'holds 3 checkpoints later than .*ckpt-s0000000040.h5 (step 40).*--branch' "$dir/br.log" &&
+	ok || bad "branch without --branch: $(tail -1 "$dir/br.log")"
+train 1 br "${br[@]}" --steps 120 --resume "$dir/br/ckpt-s0000000040.h5" --lr 0.001 --branch &&
+	[ "$(ls "$dir/br/superseded" | wc -l)" -eq 3 ] && train 1 br "${br[@]}" --steps 130 --resume auto &&
+	grep -q 'resumed from .*ckpt-s0000000120.h5' "$dir/br.log" && [ -e "$dir/br/ckpt-s0000000130.h5" ] &&
+	ok || bad "--branch: $(ls "$dir/br" "$dir/br/superseded"), $(tail -2 "$dir/br.log")"
 
 echo "resume: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

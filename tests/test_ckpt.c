@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -218,7 +219,16 @@ int main(void)
 	CHECK(ckpt_open(&c, tmp("good.h5"), &e) == 0 && ckpt_verify_all(&c, &count, &e) == 0 &&
 	      count == m.ntensors, "verify_all: %d datasets, %s", count, e.msg);
 	ckpt_close(&c);
-	CHECK(ckpt_find_latest(dir, (char[4600]){ 0 }, 4600, &e) == 0, "find_latest: %s", e.msg);
+	/* a run directory's checkpoints are ckpt-s<step>.h5 and best.h5 only */
+	char found[4600];
+	CHECK(ckpt_find_latest(dir, found, sizeof(found), &e) == -1 && strstr(e.msg, "no checkpoint"),
+	      "find_latest took good.h5 for a checkpoint: %s", e.msg);
+	CHECK(link(tmp("good.h5"), tmp("best.h5")) == 0 &&
+	      ckpt_find_latest(dir, found, sizeof(found), &e) == 0 && strstr(found, "/best.h5"),
+	      "find_latest without ckpt-s files: %s", e.msg);
+	CHECK(link(tmp("good.h5"), tmp("ckpt-s0000000007.h5")) == 0 &&
+	      ckpt_find_latest(dir, found, sizeof(found), &e) == 0 &&
+	      strstr(found, "/ckpt-s0000000007.h5"), "find_latest: %s", e.msg);
 
 	write_file(tmp("missing.h5"), "lstm.0.Wh", NULL);
 	refused(tmp("missing.h5"), "tensor 'params/lstm.0.Wh' is missing", "missing tensor");

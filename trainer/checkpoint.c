@@ -705,3 +705,178 @@ out:
 	free(metrics);
 	return rc;
 }
+
+/* ---- --resume auto: the newest good checkpoint ---- */
+
+typedef struct {
+	long long step;	/* -1: best.h5, tried last */
+	char name[64];
+} cand_t;
+
+static int by_step_desc(const void *a, const void *b)
+{
+	long long x = ((const cand_t *)a)->step, y = ((const cand_t *)b)->step;
+
+	return (x < y) - (x > y);
+}
+
+/* What `ckpt verify` checks: a full checkpoint whose shapes, CRC-32s and
+ * values all pass. */
+static int check_file(const char *path, err_t *e)
+{
+	model_t m;
+	ckpt_t c;
+	int count, rc;
+
+	if (weights_open(path, &c, &m, e))
+		return -1;
+	rc = strcmp(c.meta.kind, "full")
+		     ? err_set(e, "%s: a weights-only file, not a checkpoint", path)
+		     : ckpt_verify_all(&c, &count, e);
+	model_free(&m);
+	ckpt_close(&c);
+	return rc;
+}
+
+/* dir/name to dir/where/name (name.1, name.2, ... if taken). */
+static int move_aside(const char *dir, const char *where, const char *name, err_t *e)
+{
+	char from[4600], to[4700], sub[4600];
+	struct stat st;
+
+	snprintf(from, sizeof(from), "%s/%s", dir, name);
+	snprintf(sub, sizeof(sub), "%s/%s", dir, where);
+	if (mkdir(sub, 0777) && errno != EEXIST)
+		return err_set(e, "%s: cannot create: %s", sub, strerror(errno));
+	snprintf(to, sizeof(to), "%s/%s", sub, name);
+	for (int k = 1; !stat(to, &st) && k < 1000; k++)
+		snprintf(to, sizeof(to), "%s/%s.%d", sub, name, k);
+	if (rename(from, to))
+		return err_set(e, "%s: cannot move to %s: %s", from, to, strerror(errno));
+	return 0;
+}
+
+int checkpoint_find_good(const char *dir, char *path, size_t n, err_t *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	cand_t *c = NULL;
+	size_t nc = 0, cap = 0;
+	int rc = 1, failed = 0;
+
+	if (!d)
+		return errno == ENOENT ? 1 : err_set(e, "%s: cannot open: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		long long step = -1;
+		int end = 0;
+		size_t len = strlen(de->d_name);
+
+		if (strcmp(de->d_name, "best.h5") &&
+		    !(sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 && (size_t)end == len))
+			continue;
+		if (len >= sizeof(c->name))
+			continue;
+		if (nc == cap) {
+			cand_t *nb = realloc(c, (cap = cap ? 2 * cap : 16) * sizeof(*c));
+
+			if (!nb) {
+				closedir(d);
+				free(c);
+				return err_set(e, "out of memory listing %s", dir);
+			}
+			c = nb;
+		}
+		c[nc].step = strcmp(de->d_name, "best.h5") ? step : -1;
+		snprintf(c[nc].name, sizeof(c[nc].name), "%s", de->d_name);
+		nc++;
+	}
+	closedir(d);
+	qsort(c, nc, sizeof(*c), by_step_desc);
+	for (size_t i = 0; i < nc && rc; i++) {
+		err_t why;
+
+		snprintf(path, n, "%s/%s", dir, c[i].name);
+		if (!check_file(path, &why)) {
+			rc = 0;
+			break;
+		}
+		printf("skipping a damaged checkpoint: %s\n", why.msg);
+		if (move_aside(dir, "damaged", c[i].name, e)) {
+			rc = -1;
+			break;
+		}
+		printf("  moved to %s/damaged/\n", dir);
+		rc = -1;
+		if (!failed++)
+			err_set(e, "every checkpoint in %s failed its checks (moved to %s/damaged/; the "
+				"newest: %s); not starting from scratch while they exist", dir, dir,
+				why.msg);
+	}
+	free(c);
+	return rc;
+}
+
+/* The step a checkpoint file says it holds; -1 when it cannot be read. */
+static long long file_step(const char *path)
+{
+	ckpt_t c;
+	err_t e;
+	long long step;
+
+	if (ckpt_open(&c, path, &e))
+		return -1;
+	step = c.meta.step;
+	ckpt_close(&c);
+	return step;
+}
+
+int checkpoint_branch(const char *dir, const char *file, int branch, err_t *e)
+{
+	char names[8][64], p[4600];
+	long long at = file_step(file);
+	int n = 0, more = 0;
+	struct stat sf, sp;
+	DIR *d;
+	struct dirent *de;
+
+	if (at < 0 || stat(file, &sf) || !(d = opendir(dir)))
+		return 0;	/* the resume itself says what is wrong */
+	while ((de = readdir(d))) {
+		long long step = -1;
+		int end = 0;
+		size_t len = strlen(de->d_name);
+
+		if (!(sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 && (size_t)end == len) &&
+		    strcmp(de->d_name, "best.h5"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (!stat(p, &sp) && sp.st_dev == sf.st_dev && sp.st_ino == sf.st_ino)
+			continue;	/* FILE itself, or best.h5 linked to it */
+		if (step < 0)
+			step = file_step(p);
+		if (step <= at || len >= sizeof(names[0]))
+			continue;
+		if (n < 8)
+			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
+		else
+			more++;
+	}
+	closedir(d);
+	if (!n)
+		return 0;
+	if (!branch)
+		return err_set(e, "%s holds %d checkpoint%s later than %s (step %lld): %s%s%s; the next "
+			       "--resume auto would continue %s, and rotation would delete this branch's; "
+			       "--branch moves them to %s/superseded/ first", dir, n + more,
+			       n + more == 1 ? "" : "s", file, at, names[0], n > 1 ? ", ..." : "",
+			       more ? " and more" : "", n + more == 1 ? "it" : "them", dir);
+	if (more)
+		return err_set(e, "%s: more than 8 checkpoints later than %s: move them aside by hand",
+			       dir, file);
+	for (int i = 0; i < n; i++)
+		if (move_aside(dir, "superseded", names[i], e))
+			return -1;
+	printf("--branch: moved %d checkpoint%s later than step %lld to %s/superseded/\n", n,
+	       n == 1 ? "" : "s", at, dir);
+	return 0;
+}

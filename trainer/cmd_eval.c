@@ -1,6 +1,7 @@
 /* cmd_eval.c - `engram eval`: perplexity of a split under saved weights,
  * over one rank or many. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -34,14 +35,64 @@ static int check_match(ds_t *ds, const ckpt_meta_t *meta, const vocab_t *mv,
 	return rc;
 }
 
+/* --bands "C1,C2,...": strictly increasing ids in 1 .. V-1. */
+static int parse_bands(const char *s, int64_t V, eval_bands_t *b, err_t *e)
+{
+	const char *p = s;
+
+	b->ncut = 0;
+	while (*p) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+
+		if (end == p || (*end && *end != ',') || b->ncut == EVAL_MAX_BANDS - 1 || v < 1 ||
+		    v >= V || (b->ncut && v <= b->cut[b->ncut - 1]))
+			return err_set(e, "--bands %s: expected at most %d strictly increasing ids in "
+				       "1 .. %lld", s, EVAL_MAX_BANDS - 1, (long long)V - 1);
+		b->cut[b->ncut++] = v;
+		p = *end ? end + 1 : end;
+	}
+	if (!b->ncut)
+		return err_set(e, "--bands: expected ids C1,C2,... (got '%s')", s);
+	return 0;
+}
+
+/* One band per line (or a JSON array): its ids, share of the tokens, mean
+ * loss, and the nats per token it adds to the split's loss. */
+static void print_bands(const eval_bands_t *b, int64_t V, int json)
+{
+	double all = 0.0;
+
+	for (int k = 0; k <= b->ncut; k++)
+		all += b->tokens[k];
+	if (json)
+		printf(",\"bands\":[");
+	for (int k = 0; k <= b->ncut; k++) {
+		long long lo = k ? b->cut[k - 1] : 0, hi = k < b->ncut ? b->cut[k] : V;
+		double n = b->tokens[k], mean = n > 0 ? b->loss[k] / n : 0.0;
+		double share = all > 0 ? n / all : 0.0, adds = all > 0 ? b->loss[k] / all : 0.0;
+
+		if (json)
+			printf("%s{\"lo\":%lld,\"hi\":%lld,\"tokens\":%.0f,\"loss\":%.6f,"
+			       "\"adds\":%.6f}", k ? "," : "", lo, hi, n, mean, adds);
+		else
+			printf("  ids [%lld, %lld): %5.1f%% of the tokens, loss %.4f, adds %.4f of the loss\n",
+			       lo, hi, 100.0 * share, mean, adds);
+	}
+	if (json)
+		printf("]");
+}
+
 static int run(const char *ckpt, const char *data, const char *split_name,
-	       int batch, int bptt, int threads, int json, comm_t *c, err_t *e)
+	       int batch, int bptt, int threads, int json, const char *bands_arg, comm_t *c,
+	       err_t *e)
 {
 	model_t m;
 	ckpt_meta_t meta;
 	vocab_t v;
 	ds_t ds;
 	eval_result_t r;
+	eval_bands_t bd;
 	int split, rc = -1;
 
 	if (split_parse(split_name, &split))
@@ -52,21 +103,33 @@ static int run(const char *ckpt, const char *data, const char *split_name,
 		vocab_free(&v);
 		return -1;
 	}
+	if (bands_arg && parse_bands(bands_arg, meta.vocab, &bd, e)) {
+		model_free(&m);
+		vocab_free(&v);
+		return -1;
+	}
 	if (ds_open(&ds, data, e) == 0) {
 		openblas_set_num_threads(threads ? threads : comm_threads_per_rank(c));
 		if (check_match(&ds, &meta, &v, e) == 0 &&
-		    evaluate_split(&m, &ds, split, batch, bptt, c, &r, e) == 0)
+		    evaluate_split(&m, &ds, split, batch, bptt, c, bands_arg ? &bd : NULL, &r,
+				   e) == 0)
 			rc = 0;
 		ds_close(&ds);
 	}
 	if (rc == 0 && c->rank == 0) {
-		if (json)
+		if (json) {
 			printf("{\"split\":\"%s\",\"loss\":%.6f,\"ppl\":%.4f,\"tokens\":%lld,"
-			       "\"batch\":%d,\"bptt\":%d,\"ranks\":%d}\n", split_name, r.loss,
+			       "\"batch\":%d,\"bptt\":%d,\"ranks\":%d", split_name, r.loss,
 			       r.ppl, (long long)r.tokens, batch, bptt, c->size);
-		else
+			if (bands_arg)
+				print_bands(&bd, meta.vocab, 1);
+			printf("}\n");
+		} else {
 			printf("%s: loss=%.4f ppl=%.2f (%lld tokens, batch %d x %d ranks, bptt %d)\n",
 			       split_name, r.loss, r.ppl, (long long)r.tokens, batch, c->size, bptt);
+			if (bands_arg)
+				print_bands(&bd, meta.vocab, 0);
+		}
 	}
 	model_free(&m);
 	vocab_free(&v);
@@ -75,7 +138,7 @@ static int run(const char *ckpt, const char *data, const char *split_name,
 
 int cmd_eval(int argc, char **argv)
 {
-	const char *ckpt = NULL, *data = NULL, *split = "test", *pos[1];
+	const char *ckpt = NULL, *data = NULL, *split = "test", *bands = NULL, *pos[1];
 	int batch = 1, bptt = 35, threads = 0, json = 0, npos, rc;
 	cli_opt_t opts[] = {
 		{ "--ckpt", CLI_STR, &ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
@@ -85,6 +148,7 @@ int cmd_eval(int argc, char **argv)
 		{ "--bptt", CLI_INT, &bptt, "T", "steps per window (state still carries across windows)" },
 		{ "--threads", CLI_INT, &threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
 		{ "--json", CLI_FLAG, &json, NULL, "print one JSON object" },
+		{ "--bands", CLI_STR, &bands, "C1,C2,...", "also the loss of the ids [0, C1), [C1, C2), ..., [Ck, V), from each token's exact log-probability (one output layer per token: slower)" },
 	};
 	int nopts = sizeof(opts) / sizeof(opts[0]);
 	comm_t c;
@@ -111,7 +175,7 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "engram eval: %s\n", e.msg);
 		return 1;
 	}
-	rc = run(ckpt, data, split, batch, bptt, threads, json, &c, &e);
+	rc = run(ckpt, data, split, batch, bptt, threads, json, bands, &c, &e);
 	if (rc)
 		fprintf(stderr, "engram eval: %s\n", e.msg);
 	comm_free(&c);

@@ -168,6 +168,7 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--ckpt-every", CLI_I64, &c->ckpt_every, "N", "also checkpoint every N optimizer steps (checkpoints are always written at epoch ends and at the end)" },
 		{ "--keep", CLI_INT, &c->keep, "K", "newest checkpoints kept in --run-dir, besides best.h5 (the best validation)" },
 		{ "--ckpt-log-mb", CLI_DOUBLE, &c->ckpt_log_mb, "X", "each checkpoint keeps the last X MiB of metrics.jsonl (the rest stays in the file)" },
+		{ "--branch", CLI_FLAG, &c->branch, NULL, "with --resume FILE: move the run directory's checkpoints newer than FILE to RUN_DIR/superseded/ and go on from FILE" },
 		{ "--allow-data-change", CLI_FLAG, &c->allow_data_change, NULL, "resume even if the data set's tokens_sha256 differs from the checkpoint's" },
 		{ "--eval-batch", CLI_INT, &c->eval_batch, "B", "streams per rank for validation (0 = the training batch)" },
 		{ "--on-nan", CLI_STR, &c->on_nan, "WHAT", "when loss or gradients are not finite: stop, skip (the step), or rollback (to the last checkpoint, lr x --rollback-lr)" },

@@ -45,6 +45,7 @@ typedef struct {
 	int keep;		/* newest checkpoints kept (plus best.h5) */
 	double ckpt_log_mb;	/* the last MiB of metrics.jsonl a checkpoint keeps */
 	int allow_data_change;	/* resume on a data set with other tokens */
+	int branch;		/* --resume FILE: move the run's newer checkpoints aside */
 	/* evaluation */
 	int eval_batch;
 	/* faults: what to do when loss or gradients are not finite, or the loss

@@ -18,8 +18,24 @@ typedef struct {
 	int64_t tokens;		/* tokens scored, all ranks */
 } eval_result_t;
 
-/* Uses its own state and work for (bptt, batch); nothing of m changes. */
+/*
+ * The loss by id band, to see where two output layers differ (ids are in
+ * frequency order: the adaptive softmax's clusters are such bands).  Band
+ * k holds the ids [cut[k-1], cut[k]), with cut[-1] = 0 and cut[ncut] = V.
+ */
+#define EVAL_MAX_BANDS 17
+
+typedef struct {
+	int ncut;
+	int64_t cut[EVAL_MAX_BANDS - 1];
+	double loss[EVAL_MAX_BANDS];	/* nats summed over the band's tokens */
+	double tokens[EVAL_MAX_BANDS];
+} eval_bands_t;
+
+/* Uses its own state and work for (bptt, batch); nothing of m changes.
+ * With bands (else NULL), also fills its sums, from each token's exact
+ * log-probability (model_log_probs: one output layer per token, slower). */
 int evaluate_split(model_t *m, ds_t *ds, int split, int batch, int bptt,
-		   comm_t *c, eval_result_t *r, err_t *e);
+		   comm_t *c, eval_bands_t *bands, eval_result_t *r, err_t *e);
 
 #endif

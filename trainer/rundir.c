@@ -7,10 +7,14 @@
  */
 #include "trainer/rundir.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int rundir_lock(const char *dir, int *fdp, err_t *e)
@@ -47,6 +51,46 @@ int rundir_lock(const char *dir, int *fdp, err_t *e)
 		return err_set(e, "%s: cannot write: %s", path, strerror(err));
 	}
 	*fdp = fd;
+	return 0;
+}
+
+/* The pid of a ".<name>.tmp.<pid>" name, or 0 for any other name. */
+static long tmp_pid(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	char *end;
+	long pid;
+
+	if (name[0] != '.' || !t || t == name)
+		return 0;
+	pid = strtol(t + 5, &end, 10);
+	return *end || pid <= 0 ? 0 : pid;
+}
+
+int rundir_clean_tmp(const char *dir, int *count, long long *bytes, err_t *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char p[4600];
+	struct stat st;
+
+	*count = 0;
+	*bytes = 0;
+	if (!d)
+		return err_set(e, "%s: cannot open: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		long pid = tmp_pid(de->d_name);
+
+		/* a live pid may be another command writing here (ckpt export) */
+		if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (lstat(p, &st) || !S_ISREG(st.st_mode) || unlink(p))
+			continue;
+		(*count)++;
+		*bytes += (long long)st.st_size;
+	}
+	closedir(d);
 	return 0;
 }
 

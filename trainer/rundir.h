@@ -17,6 +17,11 @@
  * process holds it, fails naming the directory and that holder. */
 int rundir_lock(const char *dir, int *fd, err_t *e);
 
+/* With the lock held: removes DIR's temporary files of writes that were
+ * killed (io/atomic.h names them ".<name>.tmp.<pid>"), those whose
+ * process is gone.  *count and *bytes get what was removed. */
+int rundir_clean_tmp(const char *dir, int *count, long long *bytes, err_t *e);
+
 /* Releases the lock (fd < 0: nothing). */
 void rundir_unlock(int fd);
 

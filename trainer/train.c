@@ -109,10 +109,17 @@ static int lock_run_dir(trainer_t *tr, err_t *e)
 {
 	struct { int rc; char msg[ERR_MSG_MAX]; } r = { 0, "" };
 
+	int n;
+	long long bytes;
+
 	if (tr->comm->rank == 0 && rundir_lock(tr->cfg.run_dir, &tr->lock_fd, e)) {
 		r.rc = 1;
 		snprintf(r.msg, sizeof(r.msg), "%s", e->msg);
 	}
+	/* the lock held, what a killed write left is nobody's */
+	if (tr->comm->rank == 0 && !r.rc && !rundir_clean_tmp(tr->cfg.run_dir, &n, &bytes, e) && n)
+		printf("removed %d temporary file%s of interrupted writes (%.1f MB) from %s\n", n,
+		       n == 1 ? "" : "s", (double)bytes / 1e6, tr->cfg.run_dir);
 	if (comm_bcast(tr->comm, &r, sizeof(r), 0, e))
 		return -1;
 	if (r.rc) {
@@ -138,10 +145,21 @@ static int resume_path(trainer_t *tr, char *path, size_t n, err_t *e)
 					 c->run_dir);
 			}
 		} else if (!strcmp(c->resume, "auto")) {
-			if (ckpt_find_latest(c->run_dir, r.path, sizeof(r.path), e))
+			int found = checkpoint_find_good(c->run_dir, r.path, sizeof(r.path), e);
+
+			if (found == 1) {
+				r.path[0] = '\0';
 				printf("no checkpoint in %s: starting fresh\n", c->run_dir);
+			} else if (found < 0) {
+				r.rc = 1;
+				snprintf(r.msg, sizeof(r.msg), "%s", e->msg);
+			}
 		} else {
 			snprintf(r.path, sizeof(r.path), "%s", c->resume);
+			if (checkpoint_branch(c->run_dir, c->resume, c->branch, e)) {
+				r.rc = 1;
+				snprintf(r.msg, sizeof(r.msg), "%s", e->msg);
+			}
 		}
 	}
 	if (comm_bcast(tr->comm, &r, sizeof(r), 0, e))
@@ -617,7 +635,7 @@ static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
 	if (tr->ds.ntok[split] < 0)
 		return 1;
 	return evaluate_split(&tr->model, &tr->ds, split, tr->eval_batch,
-			      tr->cfg.bptt, tr->comm, r, e);
+			      tr->cfg.bptt, tr->comm, NULL, r, e);
 }
 
 /* checkpoint_save's -1 (every rank) becomes a stop, -2 (this rank) a die */

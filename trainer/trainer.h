@@ -94,4 +94,23 @@ int checkpoint_save(trainer_t *tr, err_t *e);
  */
 int checkpoint_resume(trainer_t *tr, const char *path, err_t *e);
 
+/*
+ * --resume auto, rank 0: the newest checkpoint in dir (ckpt-s<step>.h5 by
+ * step, then best.h5) that passes what `ckpt verify` checks.  Each newer
+ * one that fails is named with the reason and moved to dir/damaged/, not
+ * deleted.  Returns 0 with path set; 1 when dir holds no checkpoint (a
+ * fresh start); -1 when every one failed: a run never starts from scratch
+ * while a checkpoint exists.
+ */
+int checkpoint_find_good(const char *dir, char *path, size_t n, err_t *e);
+
+/*
+ * --resume FILE, rank 0: the checkpoints of dir later than FILE's step
+ * (ckpt-s<step>.h5 and a best.h5 of a later step) would be continued by
+ * the next --resume auto and their rotation would delete FILE's branch.
+ * Without branch, fails naming them; with it, moves them to
+ * dir/superseded/ and says so.  0 when there are none, or moved.
+ */
+int checkpoint_branch(const char *dir, const char *file, int branch, err_t *e);
+
 #endif
