@@ -787,11 +787,12 @@ int checkpoint_find_good(const char *dir, char *path, size_t n, err_t *e)
 			c = nb;
 		}
 		c[nc].step = strcmp(de->d_name, "best.h5") ? step : -1;
-		snprintf(c[nc].name, sizeof(c[nc].name), "%s", de->d_name);
+		memcpy(c[nc].name, de->d_name, len + 1);	/* len < sizeof(name) */
 		nc++;
 	}
 	closedir(d);
-	qsort(c, nc, sizeof(*c), by_step_desc);
+	if (nc)
+		qsort(c, nc, sizeof(*c), by_step_desc);
 	for (size_t i = 0; i < nc && rc; i++) {
 		err_t why;
 
@@ -857,7 +858,7 @@ int checkpoint_branch(const char *dir, const char *file, int branch, err_t *e)
 		if (step <= at || len >= sizeof(names[0]))
 			continue;
 		if (n < 8)
-			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
+			memcpy(names[n++], de->d_name, len + 1);	/* len < sizeof(names[0]) */
 		else
 			more++;
 	}
