@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +35,18 @@ int atomic_tmp_path(const char *final, char *tmp, size_t n, err_t *e)
 	if (len < 0 || (size_t)len >= n)
 		return err_set(e, "%s: path too long", final);
 	return 0;
+}
+
+long atomic_tmp_pid(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	char *end;
+	long pid;
+
+	if (name[0] != '.' || !t || t == name)
+		return 0;
+	pid = strtol(t + 5, &end, 10);
+	return *end || pid <= 0 ? 0 : pid;
 }
 
 static int fsync_path(const char *path, int flags, err_t *e)

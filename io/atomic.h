@@ -13,6 +13,9 @@
 
 /* "<dir>/.<name>.tmp.<pid>" for target path `final`. */
 int atomic_tmp_path(const char *final, char *tmp, size_t n, err_t *e);
+/* The pid in a file name atomic_tmp_path made (".<name>.tmp.<pid>", no
+ * directory), or 0 for any other name. */
+long atomic_tmp_pid(const char *name);
 /* fsync tmp, rename it to final, fsync final's directory. */
 int atomic_commit(const char *tmp, const char *final, err_t *e);
 

@@ -84,6 +84,13 @@ int ckpt_put_tensor(ckpt_writer_t *w, const char *group, const ckpt_tensor_t *t,
 	hid_t g, s, dcpl, d;
 	herr_t rc;
 
+	/* every reader refuses a non-finite value (ckpt_read_tensor): so the
+	 * writer does, before the file has the tensor */
+	for (hsize_t i = 0; i < n; i++)
+		if (!isfinite(t->data[i]))
+			return err_set(e, "%s: tensor '%s/%s' holds %g at element %llu (expected finite "
+				       "numbers)", w->path, group, t->name, (double)t->data[i],
+				       (unsigned long long)i);
 	g = ckpt_group(w, group, e);
 	if (g < 0)
 		return -1;
@@ -618,6 +625,19 @@ void ckpt_step_path(const char *dir, int64_t step, char *path, size_t n)
 	snprintf(path, n, "%s/ckpt-s%010" PRId64 ".h5", dir, step);
 }
 
+int ckpt_name_step(const char *name, long long *step)
+{
+	int end = 0;
+
+	*step = -1;
+	if (!strcmp(name, "best.h5"))
+		return 0;
+	if (sscanf(name, "ckpt-s%lld.h5%n", step, &end) == 1 && (size_t)end == strlen(name))
+		return 1;
+	*step = -1;
+	return -1;
+}
+
 int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e)
 {
 	DIR *d = opendir(dir);
@@ -630,19 +650,19 @@ int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e)
 	/* only the run's own names: a data set or an export kept in the
 	 * directory is not a checkpoint of the run */
 	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
 		char p[4600];
 		long long step;
-		int end = 0;
+		int kind = ckpt_name_step(de->d_name, &step);
 		struct stat st;
 
+		if (kind < 0)
+			continue;
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		if (stat(p, &st) || !S_ISREG(st.st_mode))
 			continue;
-		if (!strcmp(de->d_name, "best.h5"))
+		if (kind == 0)
 			has_best = 1;
-		if (sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 &&
-		    (size_t)end == len && step > best_step) {
+		else if (step > best_step) {
 			best_step = step;
 			snprintf(path, n, "%s", p);
 		}

@@ -137,4 +137,8 @@ int ckpt_find_latest(const char *dir, char *path, size_t n, err_t *e);
 /* "DIR/ckpt-s<step, 10 digits>.h5" */
 void ckpt_step_path(const char *dir, int64_t step, char *path, size_t n);
 
+/* What a file name in a run directory is: 1 for "ckpt-s<step>.h5" (*step
+ * set), 0 for "best.h5" (*step = -1), -1 for anything else. */
+int ckpt_name_step(const char *name, long long *step);
+
 #endif

@@ -348,7 +348,7 @@ int ds_has_vocab(const ds_t *ds)
 
 int ds_vocab(ds_t *ds, vocab_t *v, err_t *e)
 {
-	if (H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)
+	if (!ds_has_vocab(ds))
 		return err_set(e, "%s: has no dataset 'vocab' (tokenizer '%s')",
 			       ds->path, ds->tokenizer);
 	return h5_read_vocab(ds->file, "vocab", ds->vocab_size, v, ds->path, e);

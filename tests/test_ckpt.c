@@ -10,6 +10,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -292,11 +293,31 @@ int main(void)
 	model_free(&got);
 	test_adaptive();
 
-	/* a NaN in a tensor, with a CRC that matches it */
-	float keep = m.params[3];
-	m.params[3] = NAN;
+	/* a NaN in a tensor: the writer refuses it, naming the tensor ... */
+	const model_tensor_t *t0 = &m.tensor[0];
+	size_t n0 = (size_t)t0->rows * t0->cols;
+	float *bad = malloc(n0 * sizeof(float));
+	ckpt_writer_t w;
+	char name[96];
+
+	memcpy(bad, m.params + t0->off, n0 * sizeof(float));
+	bad[3] = NAN;
+	ckpt_tensor_t ct = { t0->name, t0->rows, t0->cols, bad };
+	CHECK(ckpt_create(&w, tmp("nanw.h5"), &e) == 0, "%s", e.msg);
+	snprintf(name, sizeof(name), "tensor 'params/%s' holds nan at element 3", t0->name);
+	CHECK(ckpt_put_tensor(&w, "params", &ct, &e) == -1 && strstr(e.msg, name),
+	      "the writer took a NaN: %s", e.msg);
+	ckpt_abandon(&w);
+	/* ... and one forged past the writer, with a CRC that matches it, is
+	 * refused by the reader */
 	write_file(tmp("nan.h5"), NULL, NULL);
-	m.params[3] = keep;
+	snprintf(name, sizeof(name), "/params/%s", t0->name);
+	hid_t fn = H5Fopen(tmp("nan.h5"), H5F_ACC_RDWR, H5P_DEFAULT), d = H5Dopen2(fn, name, H5P_DEFAULT);
+	CHECK(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, bad) >= 0, "forge a NaN");
+	H5Dclose(d);
+	H5Fclose(fn);
+	set_attr_i64(tmp("nan.h5"), name, "crc32", (int64_t)h5_crc32(bad, n0 * sizeof(float)));
+	free(bad);
 	refused(tmp("nan.h5"), "non-finite value", "NaN tensor");
 
 	model_free(&m);

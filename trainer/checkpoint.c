@@ -152,25 +152,6 @@ fail:
 	return err_set(e, "%s: cannot read", path);
 }
 
-/* A buffer laid out like the parameters (the parameters, a moment) holds
- * only finite numbers; else names the tensor and the first bad element.
- * A checkpoint with an infinite weight would be a rollback target that
- * poisons every run resumed from it. */
-static int check_finite(const model_t *m, const char *what, const float *x, err_t *e)
-{
-	for (int t = 0; t < m->ntensors; t++) {
-		const model_tensor_t *ts = &m->tensor[t];
-		size_t n = (size_t)ts->rows * ts->cols;
-
-		for (size_t i = 0; i < n; i++)
-			if (!isfinite(x[ts->off + i]))
-				return err_set(e, "%s of '%s' hold %g at element %zu (expected finite"
-					       " numbers; the update diverged)", what, ts->name,
-					       (double)x[ts->off + i], i);
-	}
-	return 0;
-}
-
 static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng,
 		      const float *h, const float *c, err_t *e)
 {
@@ -195,10 +176,6 @@ static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng
 	meta.step = tr->step;
 	meta.epoch = tr->epoch;
 	meta.val_loss = tr->val_loss;
-	if (check_finite(m, "the parameters", m->params, e) ||
-	    (tr->opt.m && check_finite(m, "the first moments", tr->opt.m, e)) ||
-	    (tr->opt.v && check_finite(m, "the second moments", tr->opt.v, e)))
-		return -1;
 	if (fflush(tr->metrics) ||
 	    read_tail(tr->metrics_path, (size_t)(tr->cfg.ckpt_log_mb * 1048576.0), &metrics, &mlen,
 		      &skipped, e))
@@ -252,10 +229,8 @@ static void rotate(const trainer_t *tr)
 		return;
 	while ((de = readdir(d))) {
 		long long step;
-		int end = 0;
 
-		if (sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) != 1 ||
-		    (size_t)end != strlen(de->d_name))
+		if (ckpt_name_step(de->d_name, &step) != 1)
 			continue;
 		if (n == cap) {
 			char **p = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*p));
@@ -767,14 +742,10 @@ int checkpoint_find_good(const char *dir, char *path, size_t n, err_t *e)
 	if (!d)
 		return errno == ENOENT ? 1 : err_set(e, "%s: cannot open: %s", dir, strerror(errno));
 	while ((de = readdir(d))) {
-		long long step = -1;
-		int end = 0;
+		long long step;
 		size_t len = strlen(de->d_name);
 
-		if (strcmp(de->d_name, "best.h5") &&
-		    !(sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 && (size_t)end == len))
-			continue;
-		if (len >= sizeof(c->name))
+		if (ckpt_name_step(de->d_name, &step) < 0 || len >= sizeof(c->name))
 			continue;
 		if (nc == cap) {
 			cand_t *nb = realloc(c, (cap = cap ? 2 * cap : 16) * sizeof(*c));
@@ -786,7 +757,7 @@ int checkpoint_find_good(const char *dir, char *path, size_t n, err_t *e)
 			}
 			c = nb;
 		}
-		c[nc].step = strcmp(de->d_name, "best.h5") ? step : -1;
+		c[nc].step = step;	/* best.h5: -1, tried last */
 		memcpy(c[nc].name, de->d_name, len + 1);	/* len < sizeof(name) */
 		nc++;
 	}
@@ -843,12 +814,10 @@ int checkpoint_branch(const char *dir, const char *file, int branch, err_t *e)
 	if (at < 0 || stat(file, &sf) || !(d = opendir(dir)))
 		return 0;	/* the resume itself says what is wrong */
 	while ((de = readdir(d))) {
-		long long step = -1;
-		int end = 0;
+		long long step;
 		size_t len = strlen(de->d_name);
 
-		if (!(sscanf(de->d_name, "ckpt-s%lld.h5%n", &step, &end) == 1 && (size_t)end == len) &&
-		    strcmp(de->d_name, "best.h5"))
+		if (ckpt_name_step(de->d_name, &step) < 0)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		if (!stat(p, &sp) && sp.st_dev == sf.st_dev && sp.st_ino == sf.st_ino)

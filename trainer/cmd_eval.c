@@ -23,7 +23,7 @@ static int check_match(ds_t *ds, const ckpt_meta_t *meta, const vocab_t *mv,
 	if (ds->vocab_size != meta->vocab)
 		return err_set(e, "%s: vocab_size %lld, but the model was trained on %lld types",
 			       ds->path, (long long)ds->vocab_size, (long long)meta->vocab);
-	if (!mv->n || H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)
+	if (!mv->n || !ds_has_vocab(ds))
 		return 0;
 	if (vocab_init(&dv, e) || ds_vocab(ds, &dv, e))
 		return -1;

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/atomic.h"
+
 int rundir_lock(const char *dir, int *fdp, err_t *e)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -54,19 +56,6 @@ int rundir_lock(const char *dir, int *fdp, err_t *e)
 	return 0;
 }
 
-/* The pid of a ".<name>.tmp.<pid>" name, or 0 for any other name. */
-static long tmp_pid(const char *name)
-{
-	const char *t = strstr(name, ".tmp.");
-	char *end;
-	long pid;
-
-	if (name[0] != '.' || !t || t == name)
-		return 0;
-	pid = strtol(t + 5, &end, 10);
-	return *end || pid <= 0 ? 0 : pid;
-}
-
 int rundir_clean_tmp(const char *dir, int *count, long long *bytes, err_t *e)
 {
 	DIR *d = opendir(dir);
@@ -79,7 +68,7 @@ int rundir_clean_tmp(const char *dir, int *count, long long *bytes, err_t *e)
 	if (!d)
 		return err_set(e, "%s: cannot open: %s", dir, strerror(errno));
 	while ((de = readdir(d))) {
-		long pid = tmp_pid(de->d_name);
+		long pid = atomic_tmp_pid(de->d_name);
 
 		/* a live pid may be another command writing here (ckpt export) */
 		if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
