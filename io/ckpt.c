@@ -171,8 +171,7 @@ int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e)
 	if (rc)
 		return -1;
 	return h5_attr_put_str(f, "format", CKPT_FORMAT, e) ||
-	       h5_attr_put_i64(f, "format_version",
-			       strcmp(m->softmax, "adaptive") ? 1 : CKPT_FORMAT_VERSION, e) ||
+	       h5_attr_put_i64(f, "format_version", CKPT_FORMAT_VERSION, e) ||
 	       h5_attr_put_str(f, "kind", m->kind[0] ? m->kind : "weights", e) ||
 	       h5_attr_put_i64(f, "step", m->step, e) ||
 	       h5_attr_put_i64(f, "epoch", m->epoch, e) ||
@@ -478,7 +477,7 @@ static int verify_one(hid_t d, const char *name, verify_t *v)
 	int64_t crc;
 	int rc = 0;
 
-	if (cls == H5T_STRING)	/* the vocabulary: read where it is used */
+	if (cls == H5T_STRING)	/* a version-2 vocabulary: verify_vocab reads it */
 		goto out;
 	if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || n < 0 || esz > 8) {
 		rc = err_set(v->e, "%s: dataset '%s' is of an unexpected type", v->c->path, name);
@@ -564,6 +563,21 @@ static herr_t visit(hid_t loc, const char *name, const H5O_info_t *info, void *c
 	return v->failed ? 1 : 0;
 }
 
+/* The vocabulary as its readers take it: count, UTF-8, no duplicates, CRC. */
+static int verify_vocab(ckpt_t *c, err_t *e)
+{
+	vocab_t v;
+	int rc;
+
+	if (H5Lexists(c->file, "vocab", H5P_DEFAULT) <= 0)
+		return 0;
+	if (vocab_init(&v, e))
+		return -1;
+	rc = ckpt_read_vocab(c, &v, e);
+	vocab_free(&v);
+	return rc;
+}
+
 int ckpt_verify_all(ckpt_t *c, int *count, err_t *e)
 {
 	verify_t v = { c, e, 0, 0, NULL, 0 };
@@ -580,7 +594,7 @@ int ckpt_verify_all(ckpt_t *c, int *count, err_t *e)
 		return -1;
 	if (rc < 0)
 		return err_set(e, "%s: cannot walk the file's objects (damaged?)", c->path);
-	return 0;
+	return verify_vocab(c, e);
 }
 
 int ckpt_tensor_sizes(ckpt_t *c, const char *group, const char *name,

@@ -19,10 +19,11 @@
 #include "io/vocab.h"
 
 #define CKPT_FORMAT "engram-checkpoint"
-/* Version 2: the adaptive softmax's tensors and /config attributes.  A
- * full-softmax checkpoint is still written as version 1, so an engram from
- * before reads it; it refuses an adaptive one by its version. */
-#define CKPT_FORMAT_VERSION 2
+/* Version 2: the adaptive softmax's tensors and /config attributes.
+ * Version 3: /vocab as one CRC'd byte dataset of NUL-terminated strings
+ * (libhdf5 does not detect damage in the heap of variable-length strings,
+ * and crashes on it).  Versions 1 and 2 are still read. */
+#define CKPT_FORMAT_VERSION 3
 #define CKPT_MAX_CUTOFFS 16
 
 typedef struct {

@@ -92,24 +92,21 @@ static int open_split(ds_t *ds, int s, err_t *e)
 	return 0;
 }
 
+/* The whole vocabulary, read as its users read it (count, UTF-8, no
+ * duplicates, CRC), so that a data set that opens is one that trains and
+ * whose checkpoints load. */
 static int check_vocab(ds_t *ds, err_t *e)
 {
-	hid_t d, sp;
-	hssize_t n;
+	vocab_t v;
+	int rc;
 
-	if (H5Lexists(ds->file, "vocab", H5P_DEFAULT) <= 0)
+	if (!ds_has_vocab(ds))
 		return 0;
-	d = H5Dopen2(ds->file, "vocab", H5P_DEFAULT);
-	if (d < 0)
-		return err_set(e, "%s: 'vocab' is not a dataset", ds->path);
-	sp = H5Dget_space(d);
-	n = H5Sget_simple_extent_npoints(sp);
-	H5Sclose(sp);
-	H5Dclose(d);
-	if (n != ds->vocab_size)
-		return err_set(e, "%s: dataset 'vocab' has %lld entries (expected vocab_size %lld)",
-			       ds->path, (long long)n, (long long)ds->vocab_size);
-	return 0;
+	if (vocab_init(&v, e))
+		return -1;
+	rc = ds_vocab(ds, &v, e);
+	vocab_free(&v);
+	return rc;
 }
 
 /* A special token's id: -1 (none) or an id of the vocabulary. */

@@ -6,6 +6,8 @@
 
 #include <zlib.h>
 
+#include "io/text.h"
+
 void h5_quiet(void)
 {
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -248,30 +250,18 @@ static hid_t vl_utf8(void)
 int h5_write_vocab(hid_t loc, const char *name, const vocab_t *v,
 		   const char *what, err_t *e)
 {
-	hsize_t n = v->n;
-	const char **p = err_malloc(v->n * sizeof(*p), "vocabulary", e);
-	hid_t t, s, d;
-	herr_t rc = -1;
+	hid_t d;
+	int rc;
 
-	if (!p)
+	/* the arena holds the strings in id order, each with its NUL */
+	if (h5_put_bytes(loc, name, v->arena, v->arena_len, what, e))
 		return -1;
-	for (size_t i = 0; i < v->n; i++)
-		p[i] = vocab_str(v, i);
-	t = vl_utf8();
-	s = H5Screate_simple(1, &n, NULL);
-	d = H5Dcreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (d >= 0) {
-		rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p);
-		/* the arena holds the strings in id order, NULs included */
-		if (rc >= 0 &&
-		    h5_attr_put_i64(d, "crc32", h5_crc32(v->arena, v->arena_len), e))
-			rc = -1;
-		H5Dclose(d);
-	}
-	H5Sclose(s);
-	H5Tclose(t);
-	free(p);
-	return rc < 0 ? err_set(e, "%s: cannot write dataset '%s'", what, name) : 0;
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0)
+		return err_set(e, "%s: cannot reopen dataset '%s'", what, name);
+	rc = h5_attr_put_i64(d, "entries", (int64_t)v->n, e);
+	H5Dclose(d);
+	return rc;
 }
 
 /* A forged chunk shape: libhdf5 allocates a whole chunk (up to 4 GiB) to
@@ -331,21 +321,19 @@ int h5_storage_plausible(hid_t d, uint64_t raw, uint64_t *stored,
 	       !(raw > 65536 && *stored * H5_MAX_RATIO < raw);
 }
 
-int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
-		  const char *what, err_t *e)
+/* The layout of data sets written before format 2 and by h5py users (a list
+ * of str): libhdf5 reads its strings from a global heap whose damage it does
+ * not detect, so only the CRC afterwards guards it. */
+static int read_vlen(hid_t d, const char *name, int64_t n, vocab_t *v,
+		     const char *what, err_t *e)
 {
-	hid_t d, t, s, ft;
+	hid_t t, s, ft;
 	hssize_t got;
 	char **p = NULL;
 	uint64_t stored;
 	herr_t rc = -1;
 	int ret;
 
-	if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
-		return err_set(e, "%s: dataset '%s' is missing", what, name);
-	d = H5Dopen2(loc, name, H5P_DEFAULT);
-	if (d < 0)
-		return err_set(e, "%s: '%s' is not a dataset", what, name);
 	s = H5Dget_space(d);
 	ft = H5Dget_type(d);
 	got = H5Sget_simple_extent_npoints(s);
@@ -381,8 +369,74 @@ int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
 	H5Tclose(t);
 	H5Tclose(ft);
 	H5Sclose(s);
-	H5Dclose(d);
 	return ret;
+}
+
+/* The strings of blob[0..len), each NUL-terminated, into v: exactly n
+ * distinct, valid UTF-8 ones. */
+static int split_blob(const char *blob, size_t len, int64_t n, vocab_t *v,
+		      const char *what, const char *name, err_t *e)
+{
+	size_t at = 0;
+
+	if (len && blob[len - 1] != '\0')
+		return err_set(e, "%s: dataset '%s' does not end in a NUL (damaged)", what, name);
+	while (at < len) {
+		size_t l = strlen(blob + at), bad, before = v->n;
+		const char *why;
+
+		if ((int64_t)v->n == n)
+			return err_set(e, "%s: dataset '%s' holds more than %lld entries",
+				       what, name, (long long)n);
+		if (text_utf8_check(blob + at, l, &bad, &why))
+			return err_set(e, "%s: dataset '%s' entry %zu is not UTF-8 (byte %zu: %s)",
+				       what, name, v->n, bad, why);
+		if (vocab_add(v, blob + at, l, 0, NULL, e))
+			return -1;
+		if (v->n == before)
+			return err_set(e, "%s: dataset '%s' repeats entry %zu \"%s\"",
+				       what, name, before, blob + at);
+		at += l + 1;
+	}
+	if ((int64_t)v->n != n)
+		return err_set(e, "%s: dataset '%s' has %zu entries (expected %lld)",
+			       what, name, v->n, (long long)n);
+	return 0;
+}
+
+int h5_read_vocab(hid_t loc, const char *name, int64_t n, vocab_t *v,
+		  const char *what, err_t *e)
+{
+	/* a token is at most TEXT_MAX_WORD bytes and its NUL */
+	size_t max = (size_t)n * (TEXT_MAX_WORD + 1);
+	H5T_class_t cls;
+	char *blob = NULL;
+	size_t len = 0;
+	hid_t d, t;
+	int rc;
+
+	if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+		return err_set(e, "%s: dataset '%s' is missing", what, name);
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0)
+		return err_set(e, "%s: '%s' is not a dataset", what, name);
+	t = H5Dget_type(d);
+	cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+	if (t >= 0)
+		H5Tclose(t);
+	if (cls == H5T_STRING) {
+		rc = read_vlen(d, name, n, v, what, e);
+		H5Dclose(d);
+		return rc;
+	}
+	H5Dclose(d);
+	if (cls != H5T_INTEGER)
+		return err_set(e, "%s: dataset '%s' is neither bytes nor strings", what, name);
+	if (h5_get_bytes(loc, name, max, &blob, &len, what, e))
+		return -1;
+	rc = split_blob(blob, len, n, v, what, name, e);
+	free(blob);
+	return rc;
 }
 
 int h5_put_bytes(hid_t loc, const char *name, const void *buf, size_t len,
@@ -445,6 +499,7 @@ int h5_get_bytes(hid_t loc, const char *name, size_t max, char **buf,
 {
 	hsize_t n;
 	hid_t d = open_shaped(loc, name, H5T_INTEGER, 1, &n, what, e);
+	uint64_t stored;
 	herr_t rc = 0;
 
 	if (d < 0)
@@ -453,6 +508,11 @@ int h5_get_bytes(hid_t loc, const char *name, size_t max, char **buf,
 		H5Dclose(d);
 		return err_set(e, "%s: dataset '%s' holds %llu bytes (at most %zu expected)",
 			       what, name, (unsigned long long)n, max);
+	}
+	if (!h5_storage_plausible(d, n, &stored, NULL)) {
+		H5Dclose(d);
+		return err_set(e, "%s: dataset '%s' of %llu bytes claims %llu stored bytes, implausible for its size or the file's (damaged or forged)",
+			       what, name, (unsigned long long)n, (unsigned long long)stored);
 	}
 	*buf = err_malloc((size_t)n + 1, name, e);
 	if (*buf && n)

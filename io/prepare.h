@@ -17,7 +17,9 @@
 #include "io/text.h"
 
 #define DS_FORMAT "engram-tokens"
-#define DS_FORMAT_VERSION 1
+/* Version 2: /vocab as one CRC'd byte dataset of NUL-terminated strings;
+ * version 1 and user-written files with variable-length strings are read. */
+#define DS_FORMAT_VERSION 2
 
 typedef struct {
 	const char *in[3];	/* train, valid, test files; or in[0] alone */

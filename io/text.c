@@ -90,6 +90,22 @@ static int utf8_feed(utf8_t *u, unsigned char c, const char **why)
 	return 1;
 }
 
+int text_utf8_check(const char *s, size_t n, size_t *at, const char **why)
+{
+	utf8_t u = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (utf8_feed(&u, (unsigned char)s[i], why) < 0) {
+			*at = i;
+			return -1;
+		}
+	if (!u.need)
+		return 0;
+	*at = n;
+	*why = "a UTF-8 sequence cut short at the end";
+	return -1;
+}
+
 typedef struct {
 	const text_scan_t *sc;
 	utf8_t u;

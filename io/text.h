@@ -44,6 +44,10 @@ typedef struct {
 	void *progress_ctx;
 } text_scan_t;
 
+/* 0 when s[0..n) is valid UTF-8; else -1 with *at the offset of the bad
+ * byte and *why the rule it breaks. */
+int text_utf8_check(const char *s, size_t n, size_t *at, const char **why);
+
 int text_scan(const text_scan_t *sc, err_t *e);
 
 /* Size of a regular file; refuses directories and missing files. */

@@ -5,6 +5,15 @@
 # oversubscription (with yielding) when P exceeds the cores.
 #   scripts/run-local.sh -n 2 train --data d.h5 --run-dir runs/x --preset zaremba-small
 set -euo pipefail
+# the trap first: a stop that comes while this script starts is kept, and
+# sent by the loop at the end (mpirun dies of a SIGUSR1 in its first moments)
+stops=0 job= launched=0
+stop() {
+	stops=$((stops + 1))
+	[ -n "$job" ] && [ $((SECONDS - launched)) -ge 2 ] || return 0
+	if [ "$stops" -eq 1 ]; then kill -USR1 "$job" 2>/dev/null; else kill -USR2 "$job" 2>/dev/null; fi
+}
+trap stop TERM INT
 here=$(cd "$(dirname "$0")/.." && pwd)
 np=2
 engram=$here/build/engram
@@ -28,22 +37,37 @@ fi
 threads=$(( cores / np ))
 [ "$threads" -ge 1 ] || threads=1
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=1
-# mpirun forwards SIGUSR1 to every rank, but answers SIGTERM by killing the
-# job within a second.  So a SIGTERM or SIGINT to this script becomes a
-# SIGUSR1 to the job (each rank finishes its step, rank 0 writes a
-# checkpoint, the job exits 75); a second one ends the job at once.
-"${mpi[@]}" "$engram" "$@" &
-job=$!
-stops=0
-stop() {
-	stops=$((stops + 1))
-	if [ "$stops" -eq 1 ]; then kill -USR1 "$job" 2>/dev/null; else kill -TERM "$job" 2>/dev/null; fi
-}
-trap stop TERM INT
+# mpirun forwards SIGUSR1 and SIGUSR2 to every rank, but answers SIGTERM and
+# SIGINT by killing the job within a second.  So a SIGTERM or SIGINT to this
+# script becomes a SIGUSR1 to the job (each rank finishes its step, rank 0
+# writes a checkpoint, the job exits 75), and a second one a SIGUSR2 (the
+# ranks exit at once: 75 if that checkpoint is on disk).  The job runs in a
+# process group of its own (set -m), so that Ctrl-C at the terminal reaches
+# this script alone and not mpirun; its stdin is then not the terminal
+# (engram train reads none), which a background group may not read.
+set -m
+if [ -t 0 ]; then
+	"${mpi[@]}" "$engram" "$@" < /dev/null &
+else
+	"${mpi[@]}" "$engram" "$@" &
+fi
+job=$! launched=$SECONDS
+set +m
 # wait returns early (>128) when a trapped signal arrives: wait again until
-# the job itself has ended, then pass on its status
+# the job itself has ended, then pass on its status.  A stop that reached
+# mpirun before it had started the ranks is lost: so after a stop, SIGUSR1
+# goes again after 2 s and then every 30 s (a rank counts it once).
 set +e
+waited=0
 while kill -0 "$job" 2>/dev/null; do
-	wait "$job"
+	if [ "$stops" -eq 1 ]; then
+		sleep 1
+		waited=$((waited + 1))
+		if [ "$waited" -eq 2 ] || [ $((waited % 30)) -eq 0 ]; then
+			kill -USR1 "$job" 2>/dev/null
+		fi
+	else
+		wait "$job"
+	fi
 done
 wait "$job"

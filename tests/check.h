@@ -55,4 +55,26 @@ static inline void check_write_file(const char *path, const void *data, size_t n
 	}
 }
 
+/* The whole file, NUL-terminated, into a malloc'd buffer; exits on error. */
+static inline char *check_read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	long len;
+	char *buf;
+
+	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		perror(path);
+		exit(2);
+	}
+	buf = malloc((size_t)len + 1);
+	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		perror(path);
+		exit(2);
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*n = (size_t)len;
+	return buf;
+}
+
 #endif

@@ -139,6 +139,75 @@ grep -q 'second stop signal, exiting at once' "$run.log" && [ "$rc" -ne 0 ] && o
 	bad "second SIGTERM: exit $rc: $(grep -m3 engram "$run.log")"
 row "a second SIGTERM" "two SIGTERMs to rank 0 stuck in a collective" "at once" "exited at once (exit $rc)" "since the last checkpoint"
 
+# 4b. a stop during the validation: noticed at the next window, not after
+# the split (a checkpoint at the epoch's end, whose validation a resumed run
+# does first); during start-up; Ctrl-C at a terminal; a second SIGTERM to
+# run-local.sh once the checkpoint is written
+awk 'BEGIN { x = 7; for (i = 0; i < 400000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
+	printf "%c", 97 + int(x / 65536) % 16; if (i % 50 == 49) printf "\n" } }' > "$dir/v.txt"
+head -c 4000 "$dir/t.txt" > "$dir/tr.txt"
+"$engram" prepare --quiet --tokenizer char -o "$dir/v.h5" "$dir/tr.txt" "$dir/v.txt" "$dir/tr.txt"
+run="$dir/evalstop"
+vflags=(--data "$dir/v.h5" --epochs 2 --steps 100000 --hidden 96 --ckpt-every 1000)
+timeout 120 "$mpiexec" -n 2 "$engram" train "${flags[@]}" "${vflags[@]}" --run-dir "$run" \
+	> "$run.log" 2>&1 &
+jp=$!
+w=$(( (4000 / 4 - 1) / 10 ))	# windows per epoch: 2 ranks x batch 2, bptt 10
+until grep -q "\"step\":$w," "$run/metrics.jsonl" 2>/dev/null || ! kill -0 $jp 2>/dev/null; do
+	sleep 0.01
+done
+sleep 0.2
+t0=$(date +%s.%N)
+for p in $(rank_pid "$run" 0) $(rank_pid "$run" 1); do kill -TERM "$p" 2>/dev/null; done
+wait $jp
+rc=$?
+secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+[ "$rc" -eq 75 ] && grep -q "in the validation after step $w;" "$run.log" &&
+	! grep -q '"split":"valid"' "$run/metrics.jsonl" && ok ||
+	bad "stop in the validation: exit $rc after $secs s: $(grep -m2 engram "$run.log")"
+"$mpiexec" -n 2 "$engram" train "${flags[@]}" "${vflags[@]}" --run-dir "$run" --resume auto \
+	> "$run.2.log" 2>&1
+rc2=$?
+"$mpiexec" -n 2 "$engram" train "${flags[@]}" "${vflags[@]}" --run-dir "$dir/evalstraight" \
+	> "$dir/evalstraight.log" 2>&1
+[ "$rc2" -eq 0 ] && [ "$(grep -c '"split":"valid","step":'"$w," "$run/metrics.jsonl")" -eq 1 ] &&
+	"$engram" ckpt diff "$dir/evalstraight" "$run" > "$run.diff" 2>&1 && ok ||
+	bad "stop in the validation: the resumed run (exit $rc2) differs: $(tail -2 "$run.diff")"
+row "SIGTERM during the validation" "SIGTERM to both ranks at the epoch's end (validation of 400k tokens)" "one window + a checkpoint" "exit 75 after $secs s, validated on resume, equal to the uninterrupted run" "0 steps"
+
+run="$dir/startup"
+"$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
+	> "$run.log" 2>&1 &
+jp=$!
+sleep 0.$((RANDOM % 5 + 1))
+kill -TERM $jp
+wait $jp
+rc=$?
+[ "$rc" -eq 75 ] && grep -q 'holds the run' "$run.log" && ok ||
+	bad "stop at start-up: exit $rc: $(grep -m3 -E 'engram|run-local' "$run.log")"
+row "SIGTERM during start-up" "SIGTERM to run-local.sh 0.1-0.5 s after its start" "start-up + a checkpoint" "exit $rc, $(grep -o 'at start-up\|after step [0-9]*' "$run.log" | head -1)" "0 steps"
+
+run="$dir/ctrlc"
+python3 "$here/tests/ctrl_c.py" 2 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train \
+	"${flags[@]}" --run-dir "$run" --steps 3000 --epochs 10 > "$run.log" 2>&1
+rc=$?
+[ "$rc" -eq 75 ] && grep -q 'holds the run' "$run.log" && ok ||
+	bad "Ctrl-C: exit $rc: $(grep -m3 -E 'engram|mpirun' "$run.log")"
+row "Ctrl-C at the terminal" "SIGINT to run-local.sh's process group (tests/ctrl_c.py)" "one step + a checkpoint" "exit $rc, checkpoint written" "0 steps"
+
+run="$dir/late"
+"$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
+	--steps 3000 --epochs 10 > "$run.log" 2>&1 &
+jp=$!
+until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.01; done
+kill -TERM $jp
+until grep -q 'holds the run' "$run.log" || ! kill -0 $jp 2>/dev/null; do sleep 0.005; done
+kill -TERM $jp 2>/dev/null
+wait $jp
+rc=$?
+[ "$rc" -eq 75 ] && ok || bad "second SIGTERM after the checkpoint: exit $rc: $(grep -m3 -E 'engram|mpirun' "$run.log")"
+row "a second SIGTERM after the checkpoint" "SIGTERM to run-local.sh, again once the checkpoint is written" "-" "exit $rc" "0 steps"
+
 # 5. the resilient launcher: restarts after a kill, gives up on a repeated death
 run="$dir/resilient"
 ENGRAM="$engram" "$here/scripts/run-resilient.sh" -n 2 --backoff 1 -- train "${flags[@]}" \

@@ -111,7 +111,7 @@ static int run(const char *ckpt, const char *data, const char *split_name,
 	if (ds_open(&ds, data, e) == 0) {
 		openblas_set_num_threads(threads ? threads : comm_threads_per_rank(c));
 		if (check_match(&ds, &meta, &v, e) == 0 &&
-		    evaluate_split(&m, &ds, split, batch, bptt, c, bands_arg ? &bd : NULL, &r,
+		    evaluate_split(&m, &ds, split, batch, bptt, c, bands_arg ? &bd : NULL, NULL, &r,
 				   e) == 0)
 			rc = 0;
 		ds_close(&ds);

@@ -6,6 +6,7 @@
 #include "comm/comm.h"
 #include "trainer/cmds.h"
 #include "trainer/config.h"
+#include "trainer/signals.h"
 #include "trainer/train.h"
 
 #define MAX_OPTS 64
@@ -19,6 +20,7 @@ int cmd_train(int argc, char **argv)
 	comm_t comm;
 	err_t e;
 
+	signals_install(-1);	/* before MPI's start-up, which can take long */
 	train_cfg_default(&cfg);
 	if (preset && train_cfg_preset(&cfg, preset, &e)) {
 		fprintf(stderr, "engram train: %s\n", e.msg);

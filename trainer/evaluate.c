@@ -21,8 +21,19 @@ static void add_bands(model_t *m, model_work_t *w, const int32_t *tok, int T, in
 	}
 }
 
+/* 1 when stop() said yes on any rank, 0 when on none, -1 on error */
+static int stop_agreed(comm_t *c, int (*stop)(void), err_t *e)
+{
+	int64_t any = stop() ? 1 : 0;
+
+	if (comm_allreduce_max_i64(c, &any, 1, e))
+		return -1;
+	return any ? 1 : 0;
+}
+
 int evaluate_split(model_t *m, ds_t *ds, int split, int batch, int bptt,
-		   comm_t *c, eval_bands_t *bands, eval_result_t *r, err_t *e)
+		   comm_t *c, eval_bands_t *bands, int (*stop)(void),
+		   eval_result_t *r, err_t *e)
 {
 	float *lp = NULL;
 	ds_layout_t l;
@@ -46,6 +57,12 @@ int evaluate_split(model_t *m, ds_t *ds, int split, int batch, int bptt,
 	if (!w || !tok || (bands && !lp))
 		goto out;
 	for (int64_t i = 0; i < l.windows; i++) {
+		int stopped = stop ? stop_agreed(c, stop, e) : 0;
+
+		if (stopped) {
+			rc = stopped < 0 ? -1 : EVAL_STOPPED;
+			goto out;
+		}
 		if (ds_read_window(ds, &l, i, tok, e))
 			goto out;
 		sums[0] += model_forward_eval(m, w, &s, tok);

@@ -32,10 +32,17 @@ typedef struct {
 	double tokens[EVAL_MAX_BANDS];
 } eval_bands_t;
 
+/* evaluate_split's return when stop() asked for it on some rank */
+#define EVAL_STOPPED 2
+
 /* Uses its own state and work for (bptt, batch); nothing of m changes.
  * With bands (else NULL), also fills its sums, from each token's exact
- * log-probability (model_log_probs: one output layer per token, slower). */
+ * log-probability (model_log_probs: one output layer per token, slower).
+ * With stop (else NULL), asks it before each window, every rank agreeing
+ * (one small allreduce a window), and returns EVAL_STOPPED when it said
+ * yes on any rank: a preempted job does not wait for a whole split. */
 int evaluate_split(model_t *m, ds_t *ds, int split, int batch, int bptt,
-		   comm_t *c, eval_bands_t *bands, eval_result_t *r, err_t *e);
+		   comm_t *c, eval_bands_t *bands, int (*stop)(void),
+		   eval_result_t *r, err_t *e);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, saved;
 static atomic_llong current_step;
 static int my_rank;
 
@@ -32,7 +32,8 @@ static void say(int sig, const char *tail)
 {
 	char msg[200];
 	size_t n = 0;
-	const char *name = sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "SIGINT";
+	const char *name = sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" :
+			   sig == SIGUSR2 ? "SIGUSR2" : "SIGINT";
 
 	memcpy(msg + n, "engram: rank ", 13), n += 13;
 	n += put_num(msg + n, my_rank);
@@ -45,9 +46,15 @@ static void say(int sig, const char *tail)
 		(void)0;
 }
 
+/* A repeated SIGUSR1 is not a second request: Slurm and mpirun may deliver
+ * one request more than once.  SIGUSR2 is run-local.sh's second one. */
 static void on_signal(int sig)
 {
 	if (stop_signal && sig != SIGUSR1) {
+		if (saved) {
+			say(sig, ": second stop signal, the checkpoint is on disk: exit 75\n");
+			_exit(TRAIN_EXIT_PREEMPTED);
+		}
 		say(sig, ": second stop signal, exiting at once\n");
 		_exit(128 + sig);
 	}
@@ -60,7 +67,7 @@ void signals_install(int rank)
 {
 	struct sigaction sa;
 
-	my_rank = rank;
+	my_rank = rank < 0 ? 0 : rank;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -68,6 +75,12 @@ void signals_install(int rank)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
+void signals_saved(void)
+{
+	saved = 1;
 }
 
 void signals_step(long long step)

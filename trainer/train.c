@@ -635,7 +635,7 @@ static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
 	if (tr->ds.ntok[split] < 0)
 		return 1;
 	return evaluate_split(&tr->model, &tr->ds, split, tr->eval_batch,
-			      tr->cfg.bptt, tr->comm, NULL, r, e);
+			      tr->cfg.bptt, tr->comm, NULL, signals_stop_requested, r, e);
 }
 
 /* checkpoint_save's -1 (every rank) becomes a stop, -2 (this rank) a die */
@@ -646,6 +646,19 @@ static int save(trainer_t *tr, err_t *e)
 	if (rc == -2)
 		die(tr, e);
 	return rc ? 1 : 0;
+}
+
+/* A stop request honoured: the state on disk (a checkpoint now unless the
+ * last one is of this step), then TRAIN_EXIT_PREEMPTED, or 1 (e set). */
+static int preempted(trainer_t *tr, const char *during, err_t *e)
+{
+	if (tr->last_ckpt_step != tr->step && save(tr, e))
+		return 1;
+	signals_saved();
+	err_set(e, "stopped on a signal (SIGTERM, SIGUSR1 or SIGINT) %s step %lld; "
+		"%s holds the run: continue it with --resume auto", during,
+		(long long)tr->step, tr->last_ckpt_path);
+	return TRAIN_EXIT_PREEMPTED;
 }
 
 /* The data set under a running job: a new file in its place is harmless
@@ -685,6 +698,10 @@ static int end_epoch(trainer_t *tr, err_t *e)
 	rc = eval_split(tr, SPLIT_VALID, &r, e);
 	if (rc < 0)
 		die(tr, e);
+	/* the checkpoint then ends the epoch before its validation, which a
+	 * resumed run does first */
+	if (rc == EVAL_STOPPED)
+		return preempted(tr, "in the validation after", e);
 	if (rc == 0) {
 		tr->val_loss = r.loss;
 		sched_epoch_end(&tr->sched, tr->epoch, r.loss);
@@ -768,14 +785,8 @@ static int train_loop(trainer_t *tr, err_t *e)
 			}
 			tr->window++;
 			log_step(tr, tr->sched.lr * tr->lr_scale, 0);
-			if (rc == STEP_PREEMPT) {
-				if (tr->last_ckpt_step != tr->step && save(tr, e))
-					return 1;
-				err_set(e, "stopped on a signal (SIGTERM, SIGUSR1 or SIGINT) after step %lld; "
-					"%s holds the run: continue it with --resume auto",
-					(long long)tr->step, tr->last_ckpt_path);
-				return TRAIN_EXIT_PREEMPTED;
-			}
+			if (rc == STEP_PREEMPT)
+				return preempted(tr, "after", e);
 			if (c->ckpt_every && tr->step % c->ckpt_every == 0 && save(tr, e))
 				return 1;
 		}
@@ -783,8 +794,9 @@ static int train_loop(trainer_t *tr, err_t *e)
 			continue;
 		if (tr->window < tr->lay.windows)
 			break;	/* --steps ended it mid-epoch */
-		if (end_epoch(tr, e))
-			return 1;
+		rc = end_epoch(tr, e);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -805,15 +817,42 @@ static int finish(trainer_t *tr, err_t *e)
 		rc = eval_split(tr, SPLIT_VALID, &r, e);
 		if (rc < 0)
 			die(tr, e);
+		if (rc == EVAL_STOPPED)
+			return preempted(tr, "in the final evaluation after", e);
 		if (rc == 0)
 			log_eval(tr, "valid", &r, tr->epoch);
 	}
 	rc = eval_split(tr, SPLIT_TEST, &r, e);
 	if (rc < 0)
 		die(tr, e);
+	if (rc == EVAL_STOPPED)
+		return preempted(tr, "in the final evaluation after", e);
 	if (rc == 0)
 		log_eval(tr, "test", &r, mid ? tr->epoch : tr->epoch - 1);
 	return 0;
+}
+
+/* A run resumed at its end: 1 when its final evaluation is not in the log
+ * (a stop request cut it short), so it runs now.  Rank 0 reads the log. */
+static int final_eval_missing(trainer_t *tr, err_t *e)
+{
+	char want[64], line[512];
+	int64_t missing = 0;
+	FILE *f;
+
+	if (tr->comm->rank == 0 && tr->ds.ntok[SPLIT_TEST] >= 0) {
+		snprintf(want, sizeof(want), "{\"split\":\"test\",\"step\":%lld,",
+			 (long long)tr->step);
+		missing = 1;
+		f = fopen(tr->metrics_path, "r");
+		while (f && missing && fgets(line, sizeof(line), f))
+			missing = strncmp(line, want, strlen(want)) != 0;
+		if (f)
+			fclose(f);
+	}
+	if (comm_bcast(tr->comm, &missing, sizeof(missing), 0, e))
+		die(tr, e);
+	return missing != 0;
 }
 
 static void trainer_free(trainer_t *tr)
@@ -866,6 +905,44 @@ static int start(trainer_t *tr, err_t *e)
 	return 0;
 }
 
+/* train_or_finish's return for a run that was complete before it started */
+#define TRAIN_DONE_BEFORE 3
+
+/* The loop and the final evaluation, or for a run resumed at its end the
+ * evaluation alone if a stop request cut it short. */
+static int train_or_finish(trainer_t *tr, err_t *e)
+{
+	const train_cfg_t *cfg = &tr->cfg;
+	int rc;
+
+	if (tr->step < tr->total_steps && tr->epoch <= cfg->epochs) {
+		int64_t stop = signals_stop_requested() ? 1 : 0;
+
+		/* a stop asked for during the start-up (MPI, data, resume) */
+		if (comm_allreduce_max_i64(tr->comm, &stop, 1, e))
+			die(tr, e);
+		if (stop)
+			return preempted(tr, "at start-up, at", e);
+		print_start(tr);
+		tr->t_start = tr->t_log = clock_now();
+		rc = train_loop(tr, e);
+		return rc ? rc : finish(tr, e);
+	}
+	if (final_eval_missing(tr, e)) {
+		if (tr->comm->rank == 0)
+			printf("the run in %s is complete (step %lld) but its final evaluation "
+			       "was stopped: running it\n", cfg->run_dir, (long long)tr->step);
+		tr->t_start = clock_now();
+		return finish(tr, e);
+	}
+	/* resumed from the end: nothing to train, nothing to log again */
+	if (tr->comm->rank == 0)
+		printf("the run in %s is complete (step %lld of %lld); raise --epochs or "
+		       "--steps to train on\n", cfg->run_dir, (long long)tr->step,
+		       (long long)tr->total_steps);
+	return TRAIN_DONE_BEFORE;
+}
+
 int train_run(const train_cfg_t *cfg, comm_t *c)
 {
 	trainer_t *tr = calloc(1, sizeof(*tr));
@@ -896,23 +973,13 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	rc = start(tr, &e);
 	if (rc < 0)
 		die(tr, &e);
-	if (rc == 0 && (tr->step >= tr->total_steps || tr->epoch > cfg->epochs)) {
-		/* resumed from the end: nothing to train, nothing to log again */
-		if (c->rank == 0)
-			printf("the run in %s is complete (step %lld of %lld); raise --epochs or "
-			       "--steps to train on\n", cfg->run_dir, (long long)tr->step,
-			       (long long)tr->total_steps);
+	if (rc == 0)
+		rc = train_or_finish(tr, &e);
+	if (rc == TRAIN_DONE_BEFORE) {
 		trainer_free(tr);
 		free(tr);
 		return 0;
 	}
-	if (rc == 0) {
-		print_start(tr);
-		tr->t_start = tr->t_log = clock_now();
-		rc = train_loop(tr, &e);
-	}
-	if (rc == 0)
-		rc = finish(tr, &e);
 	if (rc) {
 		if (c->rank == 0)
 			fprintf(stderr, "engram train: %s\n", e.msg);
