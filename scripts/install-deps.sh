@@ -12,6 +12,7 @@ pkgs=(
 	zlib1g-dev                         # deflate, CRC32
 	libopenblas-dev                    # CBLAS sgemm
 	bible-kjv                          # the default corpus (public domain)
+	python3                            # tests/ctrl_c.py: a terminal's Ctrl-C in the fault suite
 )
 
 missing=()
