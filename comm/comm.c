@@ -88,6 +88,21 @@ void comm_abort(comm_t *c, int code)
 	exit(code);
 }
 
+void comm_observe(comm_t *c, double seconds)
+{
+	watchdog_observe(&c->wd, seconds);
+}
+
+void comm_io_begin(comm_t *c, double bytes)
+{
+	watchdog_grace(&c->wd, COMM_IO_BASE + bytes / COMM_IO_RATE);
+}
+
+void comm_io_end(comm_t *c)
+{
+	watchdog_grace(&c->wd, 0.0);
+}
+
 int comm_bcast(comm_t *c, void *buf, size_t bytes, int root, err_t *e)
 {
 	char *p = buf;

@@ -27,8 +27,21 @@ typedef struct {
 
 int comm_init(comm_t *c, int *argc, char ***argv, err_t *e);
 /* Every blocking collective from now on must finish within timeout
- * seconds (0: no deadline), else the job ends (watchdog.h). */
+ * seconds (< 0: a deadline that follows the steps, 0: none), else the job
+ * ends (watchdog.h). */
 int comm_set_timeout(comm_t *c, double timeout, err_t *e);
+/* A step or evaluation window took seconds (the deadline follows it). */
+void comm_observe(comm_t *c, double seconds);
+/*
+ * Every rank calls these around I/O of `bytes` that the others wait on
+ * (rank 0 writing, verifying or reading a checkpoint): the collectives in
+ * between get COMM_IO_BASE s plus bytes / COMM_IO_RATE more, so a slow
+ * disk does not pass for a stalled peer, and a hung one still ends.
+ */
+#define COMM_IO_BASE 60.0
+#define COMM_IO_RATE 5e6	/* bytes per second: a slow network disk */
+void comm_io_begin(comm_t *c, double bytes);
+void comm_io_end(comm_t *c);
 /* Finalizes MPI when comm_init initialized it. */
 void comm_free(comm_t *c);
 

@@ -66,12 +66,15 @@ static void *run(void *arg)
 
 		if (d > 0 && clock_now() > d) {
 			char msg[512];
+			double g = atomic_load(&w->grace);
 			int n = snprintf(msg, sizeof(msg),
 					 "engram: rank %d, step %lld: %s did not complete within %g s "
-					 "(--comm-timeout): a rank stalled, died or lost its network; "
+					 "(%s%s): a rank stalled, died or lost its network; "
 					 "ending the job\n",
 					 w->rank, atomic_load(&w->step), atomic_load(&w->what),
-					 w->timeout);
+					 atomic_load(&w->timeout) + g,
+					 w->fixed > 0 ? "--comm-timeout" : "20 x the slowest step, at least 30 s; --comm-timeout fixes it",
+					 g > 0 ? ", with the grace for checkpoint I/O" : "");
 
 			/* Not exit(): the main thread is inside MPI; no atexit
 			 * handler, no MPI_Finalize may run now. */
@@ -89,9 +92,10 @@ int watchdog_start(watchdog_t *w, int rank, double timeout)
 {
 	memset(w, 0, sizeof(*w));
 	w->rank = rank;
-	w->timeout = timeout;
+	w->fixed = timeout > 0 ? timeout : 0;
+	atomic_store(&w->timeout, timeout > 0 ? timeout : WATCHDOG_FLOOR);
 	atomic_store(&w->what, "a collective");
-	if (timeout <= 0)
+	if (timeout == 0)
 		return 0;
 	if (pthread_create(&w->thread, NULL, run, w))
 		return -1;
@@ -113,7 +117,8 @@ void watchdog_arm(watchdog_t *w, const char *what)
 	if (!w || !w->running)
 		return;
 	atomic_store(&w->what, what);
-	atomic_store(&w->deadline, clock_now() + w->timeout);
+	atomic_store(&w->deadline, clock_now() + atomic_load(&w->timeout) +
+				   atomic_load(&w->grace));
 }
 
 void watchdog_disarm(watchdog_t *w)
@@ -126,4 +131,21 @@ void watchdog_step(watchdog_t *w, long long step)
 {
 	if (w)
 		atomic_store(&w->step, step);
+}
+
+void watchdog_observe(watchdog_t *w, double seconds)
+{
+	double t;
+
+	if (!w || !w->running || w->fixed > 0 || seconds <= atomic_load(&w->slowest))
+		return;
+	atomic_store(&w->slowest, seconds);
+	t = WATCHDOG_STEPS * seconds;
+	atomic_store(&w->timeout, t > WATCHDOG_FLOOR ? t : WATCHDOG_FLOOR);
+}
+
+void watchdog_grace(watchdog_t *w, double seconds)
+{
+	if (w)
+		atomic_store(&w->grace, seconds > 0 ? seconds : 0.0);
 }

@@ -7,6 +7,13 @@
  * the call's name; a thread of its own checks twice a second, and when a
  * deadline passes it prints which collective at which step timed out and
  * ends this process with WATCHDOG_EXIT, which makes mpirun end the job.
+ *
+ * The deadline is fixed (--comm-timeout S), or follows the job: the larger
+ * of WATCHDOG_FLOOR seconds and WATCHDOG_STEPS times the slowest step (or
+ * evaluation window) seen so far, so a partition ends a small job within
+ * a minute and a big model's slow steps are not taken for a stall.  While
+ * the ranks wait on declared I/O (rank 0 writing or reading a checkpoint),
+ * a grace for that I/O is added: a slow disk is not a stalled peer.
  */
 #ifndef ENGRAM_WATCHDOG_H
 #define ENGRAM_WATCHDOG_H
@@ -15,18 +22,24 @@
 #include <stdatomic.h>
 
 #define WATCHDOG_EXIT 76
+#define WATCHDOG_FLOOR 30.0
+#define WATCHDOG_STEPS 20.0
 
 typedef struct {
 	pthread_t thread;
 	int running, rank;
-	double timeout;			/* seconds per collective */
+	double fixed;			/* > 0: the user's seconds per collective */
+	_Atomic double timeout;		/* seconds per collective now */
+	_Atomic double slowest;		/* the slowest step seen, seconds */
+	_Atomic double grace;		/* extra seconds during declared I/O */
 	_Atomic double deadline;	/* 0: nothing armed */
 	_Atomic(const char *) what;	/* the collective, a string literal */
 	_Atomic long long step;		/* for the message */
 	atomic_int quit;
 } watchdog_t;
 
-/* Starts the thread; timeout <= 0 leaves the watchdog off. */
+/* Starts the thread: timeout > 0 fixes the deadline, < 0 lets it follow
+ * the job; 0 leaves the watchdog off. */
 int watchdog_start(watchdog_t *w, int rank, double timeout);
 void watchdog_stop(watchdog_t *w);
 
@@ -35,5 +48,9 @@ void watchdog_stop(watchdog_t *w);
 void watchdog_arm(watchdog_t *w, const char *what);
 void watchdog_disarm(watchdog_t *w);
 void watchdog_step(watchdog_t *w, long long step);
+/* A step (or evaluation window) took seconds: the deadline follows it. */
+void watchdog_observe(watchdog_t *w, double seconds);
+/* Extra seconds for the collectives armed until watchdog_grace(w, 0). */
+void watchdog_grace(watchdog_t *w, double seconds);
 
 #endif

@@ -106,6 +106,24 @@ t=$secs
 job 2 "$run" --resume auto && equal "$run" && ok || bad "stall: restart differs"
 row "a rank stalls (SIGSTOP)" "ENGRAM_FAULT=stall:1@$s, --comm-timeout 5" "timeout + 1 s" "ended in $t s (exit 76, step and collective named), resumed, equal" "$(lost "$run" "$s") steps"
 
+# 3b. a checkpoint slower than the deadline is not a stalled peer, and the
+# default deadline follows the job: a stall of a small job ends it in 30 s
+s=$(( (RANDOM % 8 + 1) * 20 ))
+run="$dir/slowckpt"
+ENGRAM_FAULT=slow-ckpt:0@$s job 2 "$run" --comm-timeout 2
+rc=$?
+[ "$rc" -eq 0 ] && equal "$run" && ok || bad "slow checkpoint: exit $rc: $(grep -m2 engram "$run.log")"
+row "a checkpoint slower than the deadline" "ENGRAM_FAULT=slow-ckpt:0@$s (3 s), --comm-timeout 2" "-" "finished (exit $rc), equal: the others waited within the I/O grace" "0 steps"
+s=$((RANDOM % 200 + 30))
+run="$dir/stall-auto"
+ENGRAM_FAULT=stall:1@$s job 2 "$run" --comm-timeout -1
+rc=$?
+pkill -9 -f "run-dir $run" 2>/dev/null
+[ "$rc" -eq 76 ] && grep -q "step $s: MPI_.* did not complete within 30 s (20 x the slowest step" "$run.log" &&
+	awk -v s="$secs" 'BEGIN { exit !(s < 60) }' && ok ||
+	bad "stall, default deadline: exit $rc after $secs s: $(grep -m2 engram "$run.log")"
+row "a rank stalls, default deadline" "ENGRAM_FAULT=stall:1@$s" "< 60 s" "ended in $secs s (exit $rc)" "since the last checkpoint"
+
 # 4. preemption: SIGTERM to the launcher -> SIGUSR1 to the ranks -> checkpoint, exit 75
 run="$dir/preempt"
 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \

@@ -22,6 +22,7 @@
 #include "comm/clock.h"
 #include "io/ckpt.h"
 #include "io/h5.h"
+#include "trainer/fault.h"
 #include "trainer/trainer.h"
 #include "trainer/weights.h"
 
@@ -50,6 +51,13 @@ typedef struct {
 static size_t state_floats(const trainer_t *tr)
 {
 	return (size_t)tr->cfg.accum * tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+}
+
+double checkpoint_bytes(const trainer_t *tr)
+{
+	double floats = (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL));
+
+	return 4.0 * floats + 8.0 * (double)tr->comm->size * (double)state_floats(tr);
 }
 
 static void pack_state(const trainer_t *tr, float *h, float *c)
@@ -300,8 +308,12 @@ int checkpoint_save(trainer_t *tr, err_t *e)
 	    comm_gather(c, h, per * sizeof(float), allh, 0, e) ||
 	    comm_gather(c, cc, per * sizeof(float), allc, 0, e))
 		goto local_fail;
+	/* the others wait in the bcast below while rank 0 writes */
+	comm_io_begin(c, checkpoint_bytes(tr));
 	if (rank == 0) {
 		ckpt_step_path(tr->cfg.run_dir, tr->step, path, sizeof(path));
+		if (fault_at("slow-ckpt", 0, tr->step))
+			sleep(3);	/* a slow disk, for the watchdog's test */
 		st.rc = write_full(tr, path, rng, allh, allc, e);
 		if (!st.rc && isfinite(tr->val_loss) && tr->val_loss <= tr->best_val &&
 		    tr->window == 0)
@@ -313,8 +325,11 @@ int checkpoint_save(trainer_t *tr, err_t *e)
 	}
 	/* a checkpoint the user asked for that could not be written stops
 	 * every rank: training on without it would risk their work */
-	if (comm_bcast(c, &st, sizeof(st), 0, e))
+	if (comm_bcast(c, &st, sizeof(st), 0, e)) {
+		comm_io_end(c);
 		goto local_fail;
+	}
+	comm_io_end(c);
 	free(h);
 	free(cc);
 	free(allh);
@@ -600,6 +615,7 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 
 	if (!h)
 		return err_set(e, "out of memory");
+	comm_io_begin(c, checkpoint_bytes(tr));	/* rank 0 reads, the others wait */
 	if (c->rank == 0) {
 		ckpt_t ck;
 		int usable = 0;
@@ -619,8 +635,13 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 			snprintf(h->msg, sizeof(h->msg), "%s", e->msg);
 		}
 	}
-	if (comm_bcast(c, h, sizeof(*h), 0, e))
+	rc = comm_bcast(c, h, sizeof(*h), 0, e);
+	comm_io_end(c);
+	if (rc) {
+		rc = -1;
 		goto out;
+	}
+	rc = -1;
 	if (h->status) {
 		/* the same on every rank: a refusal, or rank 0 could not read */
 		err_set(e, "cannot resume from %s: %s", path, h->msg);

@@ -31,7 +31,7 @@ void train_cfg_default(train_cfg_t *c)
 		.resume = NULL, .ckpt_every = 0, .keep = 3, .ckpt_log_mb = 64.0, .allow_data_change = 0,
 		.eval_batch = 0, .on_nan = "stop", .on_spike = "off",
 		.spike_sigma = 6.0, .spike_window = 100, .rollback_lr = 0.5,
-		.max_rollbacks = 3, .comm_timeout = 300.0,
+		.max_rollbacks = 3, .comm_timeout = -1.0,
 		.threads = 0, .seed = 1, .log_seconds = 10.0, .log_every = 0,
 	};
 }
@@ -177,7 +177,7 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--spike-window", CLI_INT, &c->spike_window, "N", "steps of loss history for spike detection" },
 		{ "--rollback-lr", CLI_DOUBLE, &c->rollback_lr, "X", "lr multiplier applied at each rollback" },
 		{ "--max-rollbacks", CLI_INT, &c->max_rollbacks, "N", "rollbacks allowed before the run stops" },
-		{ "--comm-timeout", CLI_DOUBLE, &c->comm_timeout, "S", "seconds any blocking collective may take before the job is ended (0 = no limit)" },
+		{ "--comm-timeout", CLI_DOUBLE, &c->comm_timeout, "S", "seconds any blocking collective may take before the job is ended (-1 = follow the job: 20 x the slowest step or evaluation window, at least 30 s, plus a grace while a checkpoint is written or read; 0 = no limit)" },
 		{ "--threads", CLI_INT, &c->threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
 		{ "--seed", CLI_I64, &c->seed, "N", "seed of initialization and dropout" },
 		{ "--log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "a log line at most every S seconds" },
@@ -240,7 +240,8 @@ static int check_floats(const train_cfg_t *c, err_t *e)
 	       range_f("--min-lr", c->min_lr, 0, c->lr, 0, e) ||
 	       range_f("--bucket-mb", c->bucket_mb, 0, 1 << 20, LO_OPEN, e) ||
 	       range_f("--spike-sigma", c->spike_sigma, 0, FLT_MAX, LO_OPEN, e) ||
-	       range_f("--comm-timeout", c->comm_timeout, 0, 1e9, 0, e) ||
+	       (c->comm_timeout != -1.0 &&
+		range_f("--comm-timeout", c->comm_timeout, 0, 1e9, 0, e)) ||
 	       range_f("--ckpt-log-mb", c->ckpt_log_mb, 0, (double)(CKPT_MAX_METRICS >> 20),
 		       LO_OPEN, e);
 }

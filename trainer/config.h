@@ -55,7 +55,7 @@ typedef struct {
 	const char *on_nan, *on_spike;
 	double spike_sigma, rollback_lr;
 	int spike_window, max_rollbacks;
-	double comm_timeout;	/* seconds a blocking collective may take */
+	double comm_timeout;	/* seconds a blocking collective may take; -1 auto */
 	/* machine and logging */
 	int threads;
 	long long seed;

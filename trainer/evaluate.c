@@ -1,5 +1,6 @@
 /* evaluate.c - distributed perplexity of a split. */
 #include "trainer/evaluate.h"
+#include "comm/clock.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,9 +64,12 @@ int evaluate_split(model_t *m, ds_t *ds, int split, int batch, int bptt,
 			rc = stopped < 0 ? -1 : EVAL_STOPPED;
 			goto out;
 		}
+		double t0 = clock_now();
+
 		if (ds_read_window(ds, &l, i, tok, e))
 			goto out;
 		sums[0] += model_forward_eval(m, w, &s, tok);
+		comm_observe(c, clock_now() - t0);
 		sums[1] += (double)batch * bptt;
 		if (bands)
 			add_bands(m, w, tok, bptt, batch, lp, bands);

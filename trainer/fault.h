@@ -12,6 +12,7 @@
  *   nan           the rank's loss is NaN at the step
  *   nan-grad      the rank's first gradient is NaN at the step
  *   spike         the rank's loss is multiplied by 50 at the step
+ *   slow-ckpt     rank 0's checkpoint write of that step takes 3 s more
  * Production runs never set it; the tests that do say so.
  */
 #ifndef ENGRAM_FAULT_H

@@ -135,6 +135,7 @@ static int resume_path(trainer_t *tr, char *path, size_t n, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
 	struct { int rc; char path[4600]; char msg[ERR_MSG_MAX]; } r = { 0, "", "" };
+	int rc;
 
 	if (tr->comm->rank == 0) {
 		if (!c->resume) {
@@ -162,7 +163,8 @@ static int resume_path(trainer_t *tr, char *path, size_t n, err_t *e)
 			}
 		}
 	}
-	if (comm_bcast(tr->comm, &r, sizeof(r), 0, e))
+	rc = comm_bcast(tr->comm, &r, sizeof(r), 0, e);
+	if (rc)
 		return -1;
 	if (r.rc) {
 		err_set(e, "%s", r.msg);
@@ -393,8 +395,15 @@ static void print_start(trainer_t *tr)
 	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
 	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
 	       (long long)tr->total_steps);
-	if (tr->comm->size > 1)
+	if (tr->comm->size > 1) {
 		print_exchange(tr);
+		if (c->comm_timeout > 0)
+			printf("  collectives end the job after %g s (--comm-timeout)\n", c->comm_timeout);
+		else if (c->comm_timeout < 0)
+			printf("  collectives end the job after 20 x the slowest step (at least 30 s), "
+			       "plus %.0f s while a checkpoint is written or read\n",
+			       COMM_IO_BASE + checkpoint_bytes(tr) / COMM_IO_RATE);
+	}
 	if (tr->lay.dropped)
 		printf("  the last %lld tokens of train (%.2f%%) fit no window and are not used\n",
 		       (long long)tr->lay.dropped,
@@ -560,7 +569,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	/* grads of the mean loss per token of the global batch, 1 / (T * B * P),
 	 * or per sequence (summed over the window's steps), 1 / (B * P) */
 	float scale = 1.0f / ((float)c->batch * (float)P);
-	double t0, red[2] = { 0.0, 0.0 }, gnorm, lr, per_tok;
+	double t0, t_step = clock_now(), red[2] = { 0.0, 0.0 }, gnorm, lr, per_tok;
 	float clip_coef;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 	grad_rows_t rows;
@@ -627,6 +636,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	}
 	if (rc == STEP_OK && red[1] > 0)
 		rc = STEP_PREEMPT;
+	comm_observe(tr->comm, clock_now() - t_step);
 	return rc;
 }
 
@@ -879,6 +889,10 @@ static int start(trainer_t *tr, err_t *e)
 	char path[4600];
 	int rc;
 
+	/* the others wait while rank 0 takes the lock and verifies the run's
+	 * checkpoints (each read whole): the grace of two checkpoints' I/O,
+	 * until checkpoint_resume's own */
+	comm_io_begin(tr->comm, 2.0 * checkpoint_bytes(tr));
 	rc = lock_run_dir(tr, e);
 	if (!rc)
 		rc = resume_path(tr, path, sizeof(path), e);
@@ -889,6 +903,7 @@ static int start(trainer_t *tr, err_t *e)
 		if (rc)
 			return rc;
 	} else {
+		comm_io_end(tr->comm);
 		if (tr->comm->rank == 0)
 			model_init_params(&tr->model, (float)tr->cfg.init_scale,
 					  (float)tr->cfg.forget_bias, (uint64_t)tr->cfg.seed);

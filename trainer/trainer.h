@@ -85,6 +85,8 @@ typedef struct {
  * keeps the newest --keep and links best.h5 to the best validation.
  */
 int checkpoint_save(trainer_t *tr, err_t *e);
+/* Bytes of a checkpoint of this run, about: what its I/O grace is sized by. */
+double checkpoint_bytes(const trainer_t *tr);
 
 /*
  * Loads path on rank 0 and gives every rank its part.  Collective.
