@@ -61,6 +61,9 @@ typedef struct {
 typedef struct {
 	char path[4096], tmp[4200];
 	hid_t file;
+	/* 1: let libhdf5 run the filters (H5Dwrite), the reference the tests
+	 * compare the writer's own compressed chunks with; 0 (ckpt_create) */
+	int ref_filters;
 } ckpt_writer_t;
 
 /* Creates the temporary file next to path. */

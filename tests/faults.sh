@@ -126,8 +126,10 @@ row "a rank stalls, default deadline" "ENGRAM_FAULT=stall:1@$s" "< 60 s" "ended 
 
 # 4. preemption: SIGTERM to the launcher -> SIGUSR1 to the ranks -> checkpoint, exit 75
 run="$dir/preempt"
-"$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
-	--steps 3000 --epochs 10 > "$run.log" 2>&1 &
+# The stopped runs are endless (--steps 100000): on a fast machine a
+# 3000-step run ends by itself before run-local.sh's deferred stop arrives
+timeout -s KILL 120 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
+	--steps 100000 --epochs 1000 > "$run.log" 2>&1 &
 jp=$!
 freeze_at "$run" $jp
 kill -TERM $jp	# becomes SIGUSR1 to the ranks, delivered when they wake
@@ -138,8 +140,8 @@ rc=$?
 at=$(newest "$run")
 [ "$rc" -eq 75 ] && grep -q 'continue it with --resume auto' "$run.log" && ok ||
 	bad "preemption: exit $rc: $(grep -m3 engram "$run.log")"
-"$mpiexec" -n 2 "$engram" train "${flags[@]}" --run-dir "$run" --steps 3000 --epochs 10 \
-	--resume auto > "$run.2.log" 2>&1 && grep -q "resumed from .*step $at" "$run.2.log" && ok ||
+"$mpiexec" -n 2 "$engram" train "${flags[@]}" --run-dir "$run" --steps $((at + 20)) \
+	--epochs 1000 --resume auto > "$run.2.log" 2>&1 && grep -q "resumed from .*step $at" "$run.2.log" && ok ||
 	bad "preemption: no resume at step $at"
 row "preemption (SIGTERM)" "SIGTERM to scripts/run-local.sh at a random moment" "one step + a checkpoint" "checkpoint at step $at, exit 75, resumed there" "0 steps"
 # a second SIGTERM ends at once
@@ -194,8 +196,8 @@ rc2=$?
 row "SIGTERM during the validation" "SIGTERM to both ranks at the epoch's end (validation of 400k tokens)" "one window + a checkpoint" "exit 75 after $secs s, validated on resume, equal to the uninterrupted run" "0 steps"
 
 run="$dir/startup"
-"$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
-	> "$run.log" 2>&1 &
+timeout -s KILL 120 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
+	--steps 100000 --epochs 1000 > "$run.log" 2>&1 &
 jp=$!
 sleep 0.$((RANDOM % 5 + 1))
 kill -TERM $jp
@@ -207,15 +209,15 @@ row "SIGTERM during start-up" "SIGTERM to run-local.sh 0.1-0.5 s after its start
 
 run="$dir/ctrlc"
 python3 "$here/tests/ctrl_c.py" 2 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train \
-	"${flags[@]}" --run-dir "$run" --steps 3000 --epochs 10 > "$run.log" 2>&1
+	"${flags[@]}" --run-dir "$run" --steps 100000 --epochs 1000 > "$run.log" 2>&1
 rc=$?
 [ "$rc" -eq 75 ] && grep -q 'holds the run' "$run.log" && ok ||
 	bad "Ctrl-C: exit $rc: $(grep -m3 -E 'engram|mpirun' "$run.log")"
 row "Ctrl-C at the terminal" "SIGINT to run-local.sh's process group (tests/ctrl_c.py)" "one step + a checkpoint" "exit $rc, checkpoint written" "0 steps"
 
 run="$dir/late"
-"$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
-	--steps 3000 --epochs 10 > "$run.log" 2>&1 &
+timeout -s KILL 120 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
+	--steps 100000 --epochs 1000 > "$run.log" 2>&1 &
 jp=$!
 until [ -e "$run/ckpt-s0000000020.h5" ] || ! kill -0 $jp 2>/dev/null; do sleep 0.01; done
 kill -TERM $jp
@@ -225,6 +227,44 @@ wait $jp
 rc=$?
 [ "$rc" -eq 75 ] && ok || bad "second SIGTERM after the checkpoint: exit $rc: $(grep -m3 -E 'engram|mpirun' "$run.log")"
 row "a second SIGTERM after the checkpoint" "SIGTERM to run-local.sh, again once the checkpoint is written" "-" "exit $rc" "0 steps"
+
+# 4c. a checkpoint written in the background (--ckpt-async on, the
+# default): training goes on during a 3 s write, and a stop then waits for
+# it, so exit 75 still means the checkpoint is on disk
+run="$dir/bgstop"
+ENGRAM_FAULT=slow-ckpt:0@40 job 2 "$run" --steps 100000 --epochs 1000 --ckpt-every 40 &
+jp=$!
+until grep -q '"step":60,' "$run/metrics.jsonl" 2>/dev/null || ! kill -0 $jp 2>/dev/null; do
+	sleep 0.01
+done
+[ -e "$run/ckpt-s0000000040.h5" ] && early=written || early=absent
+for p in $(rank_pid "$run" 0) $(rank_pid "$run" 1); do kill -TERM "$p" 2>/dev/null; done
+wait $jp
+rc=$?
+[ "$rc" -eq 75 ] && [ "$early" = absent ] && "$engram" ckpt verify "$run/ckpt-s0000000040.h5" > /dev/null 2>&1 &&
+	[ "$(newest "$run")" -gt 60 ] && grep -q '"event":"checkpoint","step":40,' "$run/metrics.jsonl" && ok ||
+	bad "stop during a background write: exit $rc, step 40's file $early at step 60: $(grep -m2 engram "$run.log")"
+row "SIGTERM during a background checkpoint write" "ENGRAM_FAULT=slow-ckpt:0@40 (3 s), SIGTERM to both ranks at step 60" "the write + a checkpoint" "trained on during the write (step 40's file $early at step 60); exit $rc with step 40's and step $(newest "$run")'s checkpoints on disk" "0 steps"
+
+# --ckpt-seconds: a kill -9 loses at most that many seconds plus a step
+# (a 400k-token epoch of a 256-wide model: no epoch ends in the way)
+"$engram" prepare --quiet --tokenizer char -o "$dir/long.h5" "$dir/v.txt" "$dir/tr.txt" "$dir/tr.txt"
+run="$dir/ckptsec"
+job 2 "$run" --data "$dir/long.h5" --hidden 256 --steps 10000000 --ckpt-every 0 --ckpt-seconds 2 &
+jp=$!
+sleep $((RANDOM % 4 + 4)).$((RANDOM % 10))
+kill -9 "$(rank_pid "$run" 1)" 2>/dev/null
+tk=$(date +%s.%N)
+wait $jp
+last=$(ls "$run"/ckpt-s*.h5 2>/dev/null | tail -1)
+n=$(ls "$run"/ckpt-s*.h5 2>/dev/null | wc -l)
+# the newest file's step was reached when its write began: its mtime less
+# the write's time (from its log line)
+wms=$(grep -o '"event":"checkpoint","step":'"$(newest "$run")"',[^}]*' "$run/metrics.jsonl" | grep -o '"write_ms":[0-9.]*' | cut -d: -f2)
+lost=$(awk -v k="$tk" -v m="$(stat -c %.Y "$last" 2>/dev/null || echo 0)" -v w="${wms:-0}" 'BEGIN { printf "%.2f", k - m + w / 1000 }')
+[ "$n" -ge 2 ] && awk -v l="$lost" 'BEGIN { exit !(l <= 2.5) }' && ok ||
+	bad "--ckpt-seconds 2: $n checkpoints, $lost s lost"
+row "a rank killed (SIGKILL) under --ckpt-seconds 2" "kill -9 of rank 1 after 4-8 s" "2 s + one step" "$n checkpoints by the clock, $lost s of training lost" "$lost s"
 
 # 5. the resilient launcher: restarts after a kill, gives up on a repeated death
 run="$dir/resilient"
@@ -283,6 +323,19 @@ if unshare -m true 2>/dev/null; then
 		ls "$dir"/full-copy/ckpt-s*.h5 > /dev/null 2>&1 && ok ||
 		bad "full disk: exit $rc, previous complete: $good: $(grep -m2 engram "$dir/full.log")"
 	row "disk full while writing a checkpoint" "run dir on a 300 KiB tmpfs" "that checkpoint" "error reported, job stopped (exit $rc), earlier checkpoints verify" "since the last checkpoint"
+	# the log fills the disk first: its last line stays whole, the job stops
+	run="$dir/mfull/run"
+	mkdir -p "$dir/mfull"
+	unshare -m sh -c "mount -t tmpfs -o size=32k tmpfs '$dir/mfull' && mkdir -p '$run' &&
+		'$mpiexec' -n 2 '$engram' train $(printf "'%s' " "${flags[@]}") --run-dir '$run' --log-every 1 --ckpt-every 0 > '$dir/mfull.log' 2>&1;
+		echo \$? > '$dir/mfull.rc'; cp '$run/metrics.jsonl' '$dir/mfull.jsonl'"
+	rc=$(cat "$dir/mfull.rc")
+	torn=$(grep -cv '^{.*}$' "$dir/mfull.jsonl")
+	[ "$rc" -eq 1 ] && [ "$torn" -eq 0 ] && [ "$(tail -c 1 "$dir/mfull.jsonl" | od -An -c | tr -d ' ')" = '\n' ] &&
+		grep -q 'metrics.jsonl: cannot write the log line of step' "$dir/mfull.log" &&
+		grep -q 'could not be written on rank 0' "$dir/mfull.log" && ok ||
+		bad "full disk, log: exit $rc, $torn torn lines: $(grep -m2 engram "$dir/mfull.log")"
+	row "disk full while writing the log" "run dir on a 32 KiB tmpfs, --log-every 1" "that step" "error reported, job stopped (exit $rc), $(wc -l < "$dir/mfull.jsonl") whole lines, none torn" "since the last checkpoint"
 else
 	echo "SKIP: full disk (cannot make a mount namespace here)"
 fi

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,15 +115,16 @@ static int put_train_attrs(hid_t g, const trainer_t *tr, err_t *e)
 	       h5_attr_put_i64(g, "windows", l->windows, e) ? -1 : 0;
 }
 
-/* The last at most `keep` bytes of the file at path, starting at a line:
- * *buf and *len get them, *skipped the bytes before them (a missing file
- * is empty).  A log of a million steps stays out of memory and out of
- * every checkpoint. */
-static int read_tail(const char *path, size_t keep, char **buf, size_t *len,
+/* The last at most `keep` bytes of the file at path before offset n,
+ * starting at a line: *buf and *len get them, *skipped the bytes before
+ * them (a missing file is empty).  A log of a million steps stays out of
+ * memory and out of every checkpoint; the writer thread reads it while the
+ * training thread appends past n. */
+static int read_tail(const char *path, long n, size_t keep, char **buf, size_t *len,
 		     int64_t *skipped, err_t *e)
 {
 	FILE *f = fopen(path, "rb");
-	long n, from = 0;
+	long from = 0;
 	size_t got, cut = 0;
 
 	*buf = NULL;
@@ -129,8 +132,6 @@ static int read_tail(const char *path, size_t keep, char **buf, size_t *len,
 	*skipped = 0;
 	if (!f)
 		return errno == ENOENT ? 0 : err_set(e, "%s: cannot read: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0)
-		goto fail;
 	if ((size_t)n > keep)
 		from = n - (long)keep;
 	if (fseek(f, from, SEEK_SET))
@@ -160,19 +161,47 @@ fail:
 	return err_set(e, "%s: cannot read", path);
 }
 
-static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng,
-		      const float *h, const float *c, err_t *e)
+/*
+ * What one checkpoint writes, taken at its step: the trainer's scalars (tr:
+ * the live trainer for a synchronous write, else a copy whose buffers the
+ * writer does not read: the vocabulary and the model's tensor table do not
+ * change during a run), the parameters and moments (the live ones, or the
+ * staging copy), the state gathered from every rank and the log's tail.
+ */
+struct ckpt_stage {
+	const trainer_t *tr;
+	trainer_t *snap;	/* async: the copy tr points to, owned */
+	char path[4600];
+	const float *params, *m, *v;
+	uint64_t *rng;
+	float *h, *c;
+	long metrics_end;	/* metrics.jsonl's length at the step */
+	char *metrics;		/* its tail, read by the write */
+	size_t mlen;
+	int64_t skipped;
+	int best;		/* link best.h5 to it */
+	/* the write's outcome; done is set last, by the writer thread */
+	pthread_t thread;
+	int threaded;
+	atomic_int done;
+	int rc;
+	err_t err;
+	double write_s, bytes, copy_s;
+};
+
+static int write_full(ckpt_stage_t *s, err_t *e)
 {
+	const trainer_t *tr = s->tr;
 	const model_t *m = &tr->model;
 	size_t per = state_floats(tr);
 	ckpt_writer_t w;
 	ckpt_meta_t meta = { 0 };
-	char *metrics = NULL;
-	size_t mlen = 0;
-	int64_t skipped = 0;
 	hid_t g = -1;
-	int rc = -1;
+	const char *path = s->path;
 
+	if (read_tail(tr->metrics_path, s->metrics_end, (size_t)(tr->cfg.ckpt_log_mb * 1048576.0),
+		      &s->metrics, &s->mlen, &s->skipped, e))
+		return -1;
 	weights_meta(m, &meta);
 	snprintf(meta.kind, sizeof(meta.kind), "full");
 	snprintf(meta.tokenizer, sizeof(meta.tokenizer), "%s", tr->ds.tokenizer);
@@ -184,39 +213,31 @@ static int write_full(const trainer_t *tr, const char *path, const uint64_t *rng
 	meta.step = tr->step;
 	meta.epoch = tr->epoch;
 	meta.val_loss = tr->val_loss;
-	if (fflush(tr->metrics) ||
-	    read_tail(tr->metrics_path, (size_t)(tr->cfg.ckpt_log_mb * 1048576.0), &metrics, &mlen,
-		      &skipped, e))
-		return -1;
 	if (ckpt_create(&w, path, e))
-		goto out;
-	if (weights_put(&w, m, "params", m->params, e) ||
-	    (tr->opt.m && weights_put(&w, m, "optim/m", tr->opt.m, e)) ||
-	    (tr->opt.v && weights_put(&w, m, "optim/v", tr->opt.v, e)) ||
+		return -1;
+	if (weights_put(&w, m, "params", s->params, e) ||
+	    (s->m && weights_put(&w, m, "optim/m", s->m, e)) ||
+	    (s->v && weights_put(&w, m, "optim/v", s->v, e)) ||
 	    (tr->vocab.n && ckpt_put_vocab(&w, &tr->vocab, e)) ||
 	    ckpt_put_meta(&w, &meta, e))
 		goto fail;
 	g = ckpt_group(&w, "train", e);
 	if (g < 0 || put_train_attrs(g, tr, e) ||
-	    h5_put_u64(g, "rng", rng, (size_t)tr->comm->size, 4, path, e) ||
-	    h5_put_bytes(g, "metrics", metrics, mlen, path, e) ||
-	    h5_attr_put_i64(g, "metrics_offset", skipped, e))
+	    h5_put_u64(g, "rng", s->rng, (size_t)tr->comm->size, 4, path, e) ||
+	    h5_put_bytes(g, "metrics", s->metrics, s->mlen, path, e) ||
+	    h5_attr_put_i64(g, "metrics_offset", s->skipped, e))
 		goto fail;
-	ckpt_tensor_t th = { "h", tr->comm->size, (int64_t)per, h };
-	ckpt_tensor_t tc = { "c", tr->comm->size, (int64_t)per, c };
+	ckpt_tensor_t th = { "h", tr->comm->size, (int64_t)per, s->h };
+	ckpt_tensor_t tc = { "c", tr->comm->size, (int64_t)per, s->c };
 	if (ckpt_put_tensor(&w, "train", &th, e) || ckpt_put_tensor(&w, "train", &tc, e))
 		goto fail;
 	H5Gclose(g);
-	g = -1;
-	rc = ckpt_commit(&w, e);
-	goto out;
+	return ckpt_commit(&w, e);
 fail:
 	if (g >= 0)
 		H5Gclose(g);
 	ckpt_abandon(&w);
-out:
-	free(metrics);
-	return rc;
+	return -1;
 }
 
 /* ckpt-s<step>.h5 names, sorted by step; keep the newest `keep`. */
@@ -283,74 +304,223 @@ static int link_best(const trainer_t *tr, const char *path, err_t *e)
 	return 0;
 }
 
+static void stage_free(ckpt_stage_t *s)
+{
+	if (!s)
+		return;
+	free(s->snap);
+	free(s->rng);
+	free(s->h);
+	free(s->c);
+	free(s->metrics);
+	free(s);
+}
+
+/* The write itself, then best.h5 and the rotation: on rank 0, in the
+ * writer thread or in the training thread. */
+static void write_stage(ckpt_stage_t *s)
+{
+	double t0 = clock_now();
+	struct stat st;
+
+	if (fault_at("slow-ckpt", 0, s->tr->step))
+		sleep(3);	/* a slow disk, for the watchdog's test */
+	s->rc = write_full(s, &s->err);
+	if (!s->rc && s->best)
+		s->rc = link_best(s->tr, s->path, &s->err);
+	if (!s->rc) {
+		rotate(s->tr);
+		s->bytes = stat(s->path, &st) ? 0.0 : (double)st.st_size;
+	}
+	s->write_s = clock_now() - t0;
+	atomic_store(&s->done, 1);
+}
+
+static void *writer_main(void *arg)
+{
+	write_stage(arg);
+	return NULL;
+}
+
+/* Rank 0: the stage of this step, the parameters and moments copied into
+ * the staging buffers (async) or read in place. */
+static int stage_take(trainer_t *tr, ckpt_stage_t *s, int async, err_t *e)
+{
+	ckpt_job_t *j = &tr->job;
+	size_t n = tr->model.n;
+
+	s->tr = tr;
+	s->params = tr->model.params;
+	s->m = tr->opt.m;
+	s->v = tr->opt.v;
+	ckpt_step_path(tr->cfg.run_dir, tr->step, s->path, sizeof(s->path));
+	s->best = isfinite(tr->val_loss) && tr->val_loss <= tr->best_val && tr->window == 0;
+	/* the log as it stands now; the write reads it (read_tail) */
+	if (fflush(tr->metrics) || fseek(tr->metrics, 0, SEEK_END) ||
+	    (s->metrics_end = ftell(tr->metrics)) < 0)
+		return err_set(e, "%s: cannot write: %s", tr->metrics_path, strerror(errno));
+	if (!async)
+		return 0;
+	if (!j->staging) {
+		size_t k = 1 + (tr->opt.m != NULL) + (tr->opt.v != NULL);
+
+		j->staging = err_malloc(k * n * sizeof(float), "checkpoint staging", e);
+		if (!j->staging)
+			return -1;
+	}
+	if (!(s->snap = err_malloc(sizeof(*s->snap), "checkpoint staging", e)))
+		return -1;
+	*s->snap = *tr;
+	s->tr = s->snap;
+	s->copy_s = clock_now();
+	memcpy(j->staging, tr->model.params, n * sizeof(float));
+	s->params = j->staging;
+	if (tr->opt.m) {
+		memcpy(j->staging + n, tr->opt.m, n * sizeof(float));
+		s->m = j->staging + n;
+	}
+	if (tr->opt.v) {
+		float *v = j->staging + n * (tr->opt.m ? 2 : 1);
+
+		memcpy(v, tr->opt.v, n * sizeof(float));
+		s->v = v;
+	}
+	s->copy_s = clock_now() - s->copy_s;
+	return 0;
+}
+
 int checkpoint_save(trainer_t *tr, err_t *e)
 {
 	comm_t *c = tr->comm;
+	ckpt_job_t *j = &tr->job;
 	size_t per = state_floats(tr);
-	int P = c->size, rank = c->rank;
-	float *h = NULL, *cc = NULL, *allh = NULL, *allc = NULL;
-	uint64_t *rng = NULL;
-	struct { int rc; char msg[ERR_MSG_MAX]; } st = { 0, "" };
-	char path[4600];
+	int P = c->size, rank = c->rank, async = tr->ckpt_async;
+	float *h = NULL, *cc = NULL;
+	ckpt_stage_t *s = NULL;
 	double t0 = clock_now();
 
+	if (j->in_flight) {	/* the callers wait first (checkpoint_wait) */
+		err_set(e, "checkpoint at step %lld: the write of step %lld is still in flight "
+			"(internal error)", (long long)tr->step, (long long)j->step);
+		return -2;
+	}
 	h = err_malloc(per * sizeof(float), "state", e);
 	cc = err_malloc(per * sizeof(float), "state", e);
-	if (rank == 0) {
-		allh = err_malloc((size_t)P * per * sizeof(float), "gathered state", e);
-		allc = err_malloc((size_t)P * per * sizeof(float), "gathered state", e);
-		rng = err_malloc((size_t)P * 4 * sizeof(uint64_t), "gathered rng", e);
+	if (rank == 0 && (s = err_calloc(1, sizeof(*s), "checkpoint", e))) {
+		s->h = err_malloc((size_t)P * per * sizeof(float), "gathered state", e);
+		s->c = err_malloc((size_t)P * per * sizeof(float), "gathered state", e);
+		s->rng = err_malloc((size_t)P * 4 * sizeof(uint64_t), "gathered rng", e);
 	}
-	if (!h || !cc || (rank == 0 && (!allh || !allc || !rng)))
+	if (!h || !cc || (rank == 0 && (!s || !s->h || !s->c || !s->rng)))
 		goto local_fail;
 	pack_state(tr, h, cc);
-	if (comm_gather(c, tr->drop_rng.s, sizeof(tr->drop_rng.s), rng, 0, e) ||
-	    comm_gather(c, h, per * sizeof(float), allh, 0, e) ||
-	    comm_gather(c, cc, per * sizeof(float), allc, 0, e))
+	if (comm_gather(c, tr->drop_rng.s, sizeof(tr->drop_rng.s), rank ? NULL : s->rng, 0, e) ||
+	    comm_gather(c, h, per * sizeof(float), rank ? NULL : s->h, 0, e) ||
+	    comm_gather(c, cc, per * sizeof(float), rank ? NULL : s->c, 0, e))
 		goto local_fail;
-	/* the others wait in the bcast below while rank 0 writes */
-	comm_io_begin(c, checkpoint_bytes(tr));
-	if (rank == 0) {
-		ckpt_step_path(tr->cfg.run_dir, tr->step, path, sizeof(path));
-		if (fault_at("slow-ckpt", 0, tr->step))
-			sleep(3);	/* a slow disk, for the watchdog's test */
-		st.rc = write_full(tr, path, rng, allh, allc, e);
-		if (!st.rc && isfinite(tr->val_loss) && tr->val_loss <= tr->best_val &&
-		    tr->window == 0)
-			st.rc = link_best(tr, path, e);
-		if (st.rc)
-			snprintf(st.msg, sizeof(st.msg), "%s", e->msg);
-		else
-			rotate(tr);
-	}
-	/* a checkpoint the user asked for that could not be written stops
-	 * every rank: training on without it would risk their work */
-	if (comm_bcast(c, &st, sizeof(st), 0, e)) {
-		comm_io_end(c);
-		goto local_fail;
-	}
-	comm_io_end(c);
 	free(h);
 	free(cc);
-	free(allh);
-	free(allc);
-	free(rng);
-	if (st.rc)
-		return err_set(e, "checkpoint at step %lld not written: %s", (long long)tr->step, st.msg);
-	tr->last_ckpt_step = tr->step;
-	ckpt_step_path(tr->cfg.run_dir, tr->step, tr->last_ckpt_path,
-		       sizeof(tr->last_ckpt_path));
-	tr->ckpt_seconds += clock_now() - t0;
-	if (rank == 0 && !tr->cfg.quiet)
-		printf("checkpoint %s in %.2f s\n", path, clock_now() - t0);
+	h = cc = NULL;
+	if (rank == 0) {
+		/* what fails here is reported like a failed write: at the next
+		 * step boundary, on every rank */
+		if (stage_take(tr, s, async, &s->err)) {
+			s->rc = -1;
+			atomic_store(&s->done, 1);
+		} else if (async && pthread_create(&s->thread, NULL, writer_main, s) == 0) {
+			s->threaded = 1;
+		} else {
+			write_stage(s);	/* --ckpt-async off, or no thread to be had */
+		}
+		j->stage = s;
+		j->t_begun = t0;
+	}
+	j->in_flight = 1;
+	j->step = tr->step;
+	j->stall = clock_now() - t0;
 	return 0;
 local_fail:
 	free(h);
 	free(cc);
-	free(allh);
-	free(allc);
-	free(rng);
+	stage_free(s);
 	return -2;
+}
+
+int checkpoint_wait(trainer_t *tr, ckpt_done_t *d, err_t *e)
+{
+	comm_t *c = tr->comm;
+	ckpt_job_t *j = &tr->job;
+	ckpt_stage_t *s = j->stage;
+	struct { int rc; char msg[ERR_MSG_MAX]; double write_s, bytes, copy_s; } st = { 0 };
+	double t0 = clock_now();
+	int64_t stall_us;
+
+	memset(d, 0, sizeof(*d));
+	if (!j->in_flight)
+		return 0;
+	d->waited = c->rank == 0 && s && !atomic_load(&s->done);
+	/* the others wait in the bcast while rank 0 finishes the write */
+	comm_io_begin(c, checkpoint_bytes(tr));
+	if (c->rank == 0) {
+		if (s->threaded)
+			pthread_join(s->thread, NULL);
+		st.rc = s->rc;
+		st.write_s = s->write_s;
+		st.bytes = s->bytes;
+		st.copy_s = s->copy_s;
+		if (s->rc)
+			snprintf(st.msg, sizeof(st.msg), "%s", s->err.msg);
+		stage_free(s);
+		j->stage = NULL;
+	}
+	j->in_flight = 0;
+	if (comm_bcast(c, &st, sizeof(st), 0, e)) {
+		comm_io_end(c);
+		return -2;
+	}
+	comm_io_end(c);
+	/* held: the save, and this wait where it blocked */
+	stall_us = (int64_t)(1e6 * (j->stall + (clock_now() - t0)));
+	if (comm_allreduce_max_i64(c, &stall_us, 1, e))
+		return -2;
+	d->step = j->step;
+	d->bytes = st.bytes;
+	d->stall_s = 1e-6 * (double)stall_us;
+	d->write_s = st.write_s;
+	d->copy_s = st.copy_s;
+	if (st.rc)
+		return err_set(e, "checkpoint at step %lld not written: %s", (long long)j->step, st.msg);
+	tr->last_ckpt_step = j->step;
+	ckpt_step_path(tr->cfg.run_dir, j->step, tr->last_ckpt_path, sizeof(tr->last_ckpt_path));
+	tr->ckpt_seconds += d->stall_s;
+	return 0;
+}
+
+int checkpoint_written(const trainer_t *tr)
+{
+	const ckpt_stage_t *s = tr->job.stage;
+
+	return s && atomic_load(&s->done);
+}
+
+double checkpoint_staging_bytes(const trainer_t *tr)
+{
+	if (!tr->ckpt_async || tr->comm->rank != 0)
+		return 0.0;
+	return 4.0 * (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL));
+}
+
+void checkpoint_job_free(trainer_t *tr)
+{
+	ckpt_stage_t *s = tr->job.stage;
+
+	if (s && s->threaded)
+		pthread_join(s->thread, NULL);	/* the file is whole before the lock goes */
+	stage_free(s);
+	tr->job.stage = NULL;
+	tr->job.in_flight = 0;
+	free(tr->job.staging);
+	tr->job.staging = NULL;
 }
 
 /* ---- resuming ---- */

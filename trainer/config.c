@@ -28,7 +28,7 @@ void train_cfg_default(train_cfg_t *c)
 		.decay_after = 4, .lr_decay = 0.5, .patience = 0,
 		.warmup = 0, .min_lr = 0.0,
 		.bucket_mb = 16.0, .overlap = "auto", .sparse_emb = "on",
-		.resume = NULL, .ckpt_every = 0, .keep = 3, .ckpt_log_mb = 64.0, .allow_data_change = 0,
+		.resume = NULL, .ckpt_every = 0, .ckpt_seconds = 0, .ckpt_async = "on", .keep = 3, .ckpt_log_mb = 64.0, .allow_data_change = 0,
 		.eval_batch = 0, .on_nan = "stop", .on_spike = "off",
 		.spike_sigma = 6.0, .spike_window = 100, .rollback_lr = 0.5,
 		.max_rollbacks = 3, .comm_timeout = -1.0,
@@ -166,6 +166,8 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *o, int max)
 		{ "--sparse-emb", CLI_STR, &c->sparse_emb, "on|off", "on: the embedding's gradient is row-sparse: only the rows some rank's window read are summed over ranks (a bitmap of rows, then the rows packed), zeroed, normed and, with plain SGD, updated; off: the whole embedding gradient (with --tie it is always whole)" },
 		{ "--resume", CLI_STR, &c->resume, "auto|FILE", "continue from the newest checkpoint in --run-dir (auto; starts fresh when there is none) or from FILE" },
 		{ "--ckpt-every", CLI_I64, &c->ckpt_every, "N", "also checkpoint every N optimizer steps (checkpoints are always written at epoch ends and at the end)" },
+		{ "--ckpt-seconds", CLI_DOUBLE, &c->ckpt_seconds, "S", "also checkpoint at the first step that ends S seconds or more after the last checkpoint began (rank 0's clock decides, so every rank checkpoints at the same step); 0: off" },
+		{ "--ckpt-async", CLI_STR, &c->ckpt_async, "on|off", "on: rank 0 copies the state into a staging buffer (as much memory again as the parameters and moments) and a writer thread compresses and writes it while training goes on; at most one write is in flight, a signal, a rollback or the end waits for it; off: every rank waits for the write" },
 		{ "--keep", CLI_INT, &c->keep, "K", "newest checkpoints kept in --run-dir, besides best.h5 (the best validation)" },
 		{ "--ckpt-log-mb", CLI_DOUBLE, &c->ckpt_log_mb, "X", "each checkpoint keeps the last X MiB of metrics.jsonl (the rest stays in the file)" },
 		{ "--branch", CLI_FLAG, &c->branch, NULL, "with --resume FILE: move the run directory's checkpoints newer than FILE to RUN_DIR/superseded/ and go on from FILE" },
@@ -242,6 +244,7 @@ static int check_floats(const train_cfg_t *c, err_t *e)
 	       range_f("--spike-sigma", c->spike_sigma, 0, FLT_MAX, LO_OPEN, e) ||
 	       (c->comm_timeout != -1.0 &&
 		range_f("--comm-timeout", c->comm_timeout, 0, 1e9, 0, e)) ||
+	       range_f("--ckpt-seconds", c->ckpt_seconds, 0, 1e9, 0, e) ||
 	       range_f("--ckpt-log-mb", c->ckpt_log_mb, 0, (double)(CKPT_MAX_METRICS >> 20),
 		       LO_OPEN, e);
 }
@@ -323,6 +326,8 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		return err_set(e, "--overlap must be auto, on or off (got '%s')", c->overlap);
 	if (strcmp(c->sparse_emb, "on") && strcmp(c->sparse_emb, "off"))
 		return err_set(e, "--sparse-emb must be on or off (got '%s')", c->sparse_emb);
+	if (strcmp(c->ckpt_async, "on") && strcmp(c->ckpt_async, "off"))
+		return err_set(e, "--ckpt-async must be on or off (got '%s')", c->ckpt_async);
 	if (check_floats(c, e))
 		return -1;
 	if (strcmp(c->loss_avg, "tokens") && strcmp(c->loss_avg, "sequences"))

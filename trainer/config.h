@@ -42,6 +42,8 @@ typedef struct {
 	/* checkpoints */
 	const char *resume;	/* NULL, "auto" or a file */
 	long long ckpt_every;	/* steps; 0 = epoch ends and the end only */
+	double ckpt_seconds;	/* also after this much time since the last; 0 off */
+	const char *ckpt_async;	/* on: rank 0 writes in a thread from a staged copy */
 	int keep;		/* newest checkpoints kept (plus best.h5) */
 	double ckpt_log_mb;	/* the last MiB of metrics.jsonl a checkpoint keeps */
 	int allow_data_change;	/* resume on a data set with other tokens */

@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -395,6 +397,10 @@ static void print_start(trainer_t *tr)
 	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
 	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
 	       (long long)tr->total_steps);
+	if (tr->ckpt_async)
+		printf("  checkpoints written in the background: %.1f MiB of staging on rank 0%s\n",
+		       checkpoint_staging_bytes(tr) / 1048576.0,
+		       c->ckpt_seconds > 0 ? ", and one at least every --ckpt-seconds" : "");
 	if (tr->comm->size > 1) {
 		print_exchange(tr);
 		if (c->comm_timeout > 0)
@@ -421,6 +427,37 @@ static void fmt_eta(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
 }
 
+/* One line of metrics.jsonl (rank 0), whole or not at all: what the disk
+ * did not take is cut off again, since a torn line would end the log that
+ * checkpoints carry; the failure is said once and stops the run at the
+ * next step (metrics_failed, reduced with the loss). */
+static void metrics_put(trainer_t *tr, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void metrics_put(trainer_t *tr, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	long off;
+	int n;
+
+	if (tr->metrics_failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	off = ftell(tr->metrics);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    fwrite(line, 1, (size_t)n, tr->metrics) == (size_t)n && fflush(tr->metrics) == 0)
+		return;
+	fprintf(stderr, "engram train: %s: cannot write the log line of step %lld: %s; "
+		"stopping (free space, then --resume auto)\n", tr->metrics_path,
+		(long long)tr->step, strerror(errno));
+	clearerr(tr->metrics);
+	if (off >= 0 && ftruncate(fileno(tr->metrics), off) == 0)
+		fseek(tr->metrics, off, SEEK_SET);
+	tr->metrics_failed = 1;
+}
+
 static void log_step(trainer_t *tr, double lr, int force)
 {
 	train_logwin_t *lw = &tr->lw;
@@ -445,14 +482,13 @@ static void log_step(trainer_t *tr, double lr, int force)
 		       (long long)tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), lr,
 		       tr->last_gnorm, tps, ms, 100.0 * lw->t_data / dt,
 		       100.0 * lw->t_comm / dt, eta);
-	fprintf(tr->metrics,
+	metrics_put(tr,
 		"{\"step\":%lld,\"epoch\":%d,\"epoch_frac\":%.4f,\"loss\":%.6f,\"ppl\":%.4f,"
 		"\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f,\"ms_per_step\":%.3f,"
 		"\"data_share\":%.4f,\"comm_share\":%.4f,\"skipped\":%lld,\"tokens\":%lld}\n",
 		(long long)tr->step, tr->epoch, frac, loss, exp(loss), lr, tr->last_gnorm,
 		tps, ms, lw->t_data / dt, lw->t_comm / dt, (long long)tr->skipped,
 		(long long)tr->tokens);
-	fflush(tr->metrics);
 	fflush(stdout);
 	tr->t_log = t;
 	*lw = (train_logwin_t){ 0 };
@@ -466,16 +502,17 @@ static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r,
 		return;
 	printf("%s | epoch %d step %lld | loss %.4f | ppl %.2f | %lld tokens\n", split,
 	       epoch, (long long)tr->step, r->loss, r->ppl, (long long)r->tokens);
-	fprintf(tr->metrics,
+	metrics_put(tr,
 		"{\"split\":\"%s\",\"step\":%lld,\"epoch\":%d,\"loss\":%.6f,\"ppl\":%.4f,"
 		"\"tokens\":%lld}\n",
 		split, (long long)tr->step, epoch, r->loss, r->ppl, (long long)r->tokens);
-	fflush(tr->metrics);
 	fflush(stdout);
 }
 
 /* What train_step tells the loop. */
 enum { STEP_OK, STEP_STOP, STEP_ROLLBACK, STEP_PREEMPT };
+
+static int settle(trainer_t *tr, int64_t due, err_t *e);
 
 /* The faults a test asked this rank to suffer at this step (fault.h). */
 static void inject(trainer_t *tr, double *loss)
@@ -536,8 +573,8 @@ static int anomaly(trainer_t *tr, const char *what, const char *policy,
 		tr->skipped++;
 		if (tr->comm->rank == 0) {
 			fprintf(stderr, "engram train: %s: step skipped\n", e->msg);
-			fprintf(tr->metrics, "{\"event\":\"skip\",\"step\":%lld,\"reason\":\"%s\"}\n",
-				(long long)tr->step, what);
+			metrics_put(tr, "{\"event\":\"skip\",\"step\":%lld,\"reason\":\"%s\"}\n",
+				    (long long)tr->step, what);
 		}
 		return STEP_OK;
 	}
@@ -569,7 +606,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	/* grads of the mean loss per token of the global batch, 1 / (T * B * P),
 	 * or per sequence (summed over the window's steps), 1 / (B * P) */
 	float scale = 1.0f / ((float)c->batch * (float)P);
-	double t0, t_step = clock_now(), red[2] = { 0.0, 0.0 }, gnorm, lr, per_tok;
+	double t0, t_step = clock_now(), red[5] = { 0 }, gnorm, lr, per_tok;
 	float clip_coef;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 	grad_rows_t rows;
@@ -600,11 +637,25 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	}
 	if (ar_finish(&tr->ar, e))
 		return -1;
-	/* the loss sum and "a rank was asked to stop" travel together */
+	/* the loss sum travels with what rank 0 or any rank has to say: a stop
+	 * request, "cannot log", "the checkpoint's write is done", "a
+	 * checkpoint is due by the clock" */
 	red[1] = signals_stop_requested() ? 1.0 : 0.0;
+	red[2] = tr->metrics_failed ? 1.0 : 0.0;
+	red[3] = tr->comm->rank == 0 && checkpoint_written(tr) ? 1.0 : 0.0;
+	red[4] = tr->comm->rank == 0 && c->ckpt_seconds > 0 &&
+		 clock_now() - tr->job.t_begun >= c->ckpt_seconds ? 1.0 : 0.0;
 	t0 = clock_now();
-	if (comm_allreduce_sum_f64(tr->comm, red, 2, e))
+	if (comm_allreduce_sum_f64(tr->comm, red, 5, e))
 		return -1;
+	if (red[2] > 0) {
+		err_set(e, "step %lld: %s could not be written on rank 0 (disk full?); the last "
+			"checkpoint holds the run", (long long)tr->step + 1, tr->metrics_path);
+		return STEP_STOP;
+	}
+	if (red[3] > 0 && settle(tr, 0, e))
+		return STEP_STOP;	/* before the update: the old checkpoints hold the run */
+	tr->ckpt_due = red[4] > 0;
 	/* exposed communication: MPI calls inside backward, the final wait,
 	 * the loss sum */
 	tr->lw.t_comm += tr->ar.t_comm + (clock_now() - t0);
@@ -648,21 +699,66 @@ static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
 			      tr->cfg.bptt, tr->comm, NULL, signals_stop_requested, r, e);
 }
 
-/* checkpoint_save's -1 (every rank) becomes a stop, -2 (this rank) a die */
-static int save(trainer_t *tr, err_t *e)
+/* A checkpoint of this step is on disk or being written. */
+static int have_ckpt(const trainer_t *tr)
 {
-	int rc = checkpoint_save(tr, e);
+	return tr->last_ckpt_step == tr->step ||
+	       (tr->job.in_flight && tr->job.step == tr->step);
+}
 
+/*
+ * The checkpoint in flight, finished and logged (one metrics.jsonl line
+ * each): 0, or 1 when it was not written (every rank, e set).  `due` names
+ * the checkpoint that has to wait for it, if one does.
+ */
+static int settle(trainer_t *tr, int64_t due, err_t *e)
+{
+	ckpt_done_t d;
+	int rc;
+
+	if (!tr->job.in_flight)
+		return 0;
+	rc = checkpoint_wait(tr, &d, e);
 	if (rc == -2)
 		die(tr, e);
-	return rc ? 1 : 0;
+	if (rc)
+		return 1;
+	if (tr->comm->rank)
+		return 0;
+	if (due && d.waited && !tr->ckpt_wait_said++)
+		printf("checkpoint at step %lld: the write of step %lld is still in flight; training "
+		       "waits for it (writes take longer than the checkpoint interval: each wait is "
+		       "in the log's stall_ms)\n", (long long)due, (long long)d.step);
+	if (!tr->cfg.quiet && tr->ckpt_async)
+		printf("checkpoint %s in %.2f s, written in the background (training held %.0f ms)\n",
+		       tr->last_ckpt_path, d.write_s, 1e3 * d.stall_s);
+	else if (!tr->cfg.quiet)
+		printf("checkpoint %s in %.2f s\n", tr->last_ckpt_path, d.stall_s);
+	metrics_put(tr, "{\"event\":\"checkpoint\",\"step\":%lld,\"bytes\":%.0f,\"stall_ms\":%.3f,"
+		    "\"write_ms\":%.3f,\"copy_ms\":%.3f,\"async\":%d}\n", (long long)d.step, d.bytes,
+		    1e3 * d.stall_s, 1e3 * d.write_s, 1e3 * d.copy_s, tr->ckpt_async);
+	return 0;
+}
+
+/* A checkpoint of this step (the one in flight waited for first): 0, or 1
+ * to stop (e set); this rank's own failure is a die.  A synchronous write
+ * (--ckpt-async off) is finished on return. */
+static int save(trainer_t *tr, err_t *e)
+{
+	if (settle(tr, tr->step, e))
+		return 1;
+	if (checkpoint_save(tr, e))
+		die(tr, e);
+	return tr->ckpt_async ? 0 : settle(tr, 0, e);
 }
 
 /* A stop request honoured: the state on disk (a checkpoint now unless the
  * last one is of this step), then TRAIN_EXIT_PREEMPTED, or 1 (e set). */
 static int preempted(trainer_t *tr, const char *during, err_t *e)
 {
-	if (tr->last_ckpt_step != tr->step && save(tr, e))
+	if (!have_ckpt(tr) && save(tr, e))
+		return 1;
+	if (settle(tr, 0, e))	/* exit 75 means the checkpoint is on disk */
 		return 1;
 	signals_saved();
 	err_set(e, "stopped on a signal (SIGTERM, SIGUSR1 or SIGINT) %s step %lld; "
@@ -734,6 +830,8 @@ static int rollback(trainer_t *tr, err_t *e)
 	int rc;
 
 	snprintf(why, sizeof(why), "%s", e->msg);
+	if (settle(tr, 0, e))	/* the checkpoint to go back to may be in flight */
+		return 1;
 	if (!tr->last_ckpt_path[0]) {
 		err_set(e, "%s; no checkpoint yet to roll back to", why);
 		return 1;
@@ -759,9 +857,8 @@ static int rollback(trainer_t *tr, err_t *e)
 	if (tr->comm->rank == 0) {
 		fprintf(stderr, "engram train: %s: rolled back to step %lld, lr x %g\n", why,
 			(long long)tr->step, scale);
-		fprintf(tr->metrics, "{\"event\":\"rollback\",\"step\":%lld,\"to_step\":%lld,"
-			"\"lr_scale\":%g}\n", (long long)from, (long long)tr->step, scale);
-		fflush(tr->metrics);
+		metrics_put(tr, "{\"event\":\"rollback\",\"step\":%lld,\"to_step\":%lld,"
+			    "\"lr_scale\":%g}\n", (long long)from, (long long)tr->step, scale);
 	}
 	return 0;
 }
@@ -797,7 +894,8 @@ static int train_loop(trainer_t *tr, err_t *e)
 			log_step(tr, tr->sched.lr * tr->lr_scale, 0);
 			if (rc == STEP_PREEMPT)
 				return preempted(tr, "after", e);
-			if (c->ckpt_every && tr->step % c->ckpt_every == 0 && save(tr, e))
+			if (((c->ckpt_every && tr->step % c->ckpt_every == 0) || tr->ckpt_due) &&
+			    save(tr, e))
 				return 1;
 		}
 		if (rolled)
@@ -820,7 +918,7 @@ static int finish(trainer_t *tr, err_t *e)
 
 	/* the checkpoint first: it holds the log window, and the metrics of a
 	 * run resumed from it continue exactly as if it had not stopped */
-	if (tr->last_ckpt_step != tr->step && save(tr, e))
+	if (!have_ckpt(tr) && save(tr, e))
 		return 1;
 	log_step(tr, tr->sched.lr * tr->lr_scale, 1);
 	if (mid) {
@@ -839,6 +937,12 @@ static int finish(trainer_t *tr, err_t *e)
 		return preempted(tr, "in the final evaluation after", e);
 	if (rc == 0)
 		log_eval(tr, "test", &r, mid ? tr->epoch : tr->epoch - 1);
+	if (settle(tr, 0, e))	/* the write overlapped the evaluation */
+		return 1;
+	if (tr->metrics_failed) {	/* rank 0 only: its exit status fails the job */
+		err_set(e, "%s: the final scores could not be logged", tr->metrics_path);
+		return 1;
+	}
 	return 0;
 }
 
@@ -867,6 +971,7 @@ static int final_eval_missing(trainer_t *tr, err_t *e)
 
 static void trainer_free(trainer_t *tr)
 {
+	checkpoint_job_free(tr);
 	for (int k = 0; k < tr->cfg.accum && k < TRAIN_MAX_ACCUM; k++)
 		model_state_free(&tr->state[k]);
 	model_work_free(tr->work);
@@ -939,7 +1044,7 @@ static int train_or_finish(trainer_t *tr, err_t *e)
 		if (stop)
 			return preempted(tr, "at start-up, at", e);
 		print_start(tr);
-		tr->t_start = tr->t_log = clock_now();
+		tr->t_start = tr->t_log = tr->job.t_begun = clock_now();
 		rc = train_loop(tr, e);
 		return rc ? rc : finish(tr, e);
 	}
@@ -970,6 +1075,7 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	}
 	tr->cfg = *cfg;
 	tr->comm = c;
+	tr->ckpt_async = !strcmp(cfg->ckpt_async, "on");
 	tr->ds.file = -1;
 	tr->lock_fd = -1;
 	vocab_init(&tr->vocab, &e);

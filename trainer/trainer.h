@@ -31,6 +31,28 @@ typedef struct {
 	int64_t steps_timed;
 } train_logwin_t;
 
+/* A checkpoint between checkpoint_save and checkpoint_wait: in_flight,
+ * step and stall are kept on every rank, so that all of them wait for it
+ * at the same points; rank 0 has its stage (checkpoint.c), written by
+ * the writer thread (--ckpt-async on) or already written (off). */
+typedef struct ckpt_stage ckpt_stage_t;
+typedef struct {
+	int in_flight;
+	int64_t step;
+	double stall;		/* seconds this rank was held by the save */
+	double t_begun;		/* rank 0: the clock at the last save */
+	ckpt_stage_t *stage;	/* rank 0 */
+	float *staging;		/* rank 0, --ckpt-async on: params, m, v */
+} ckpt_job_t;
+
+/* What checkpoint_wait reports of the write it waited for. */
+typedef struct {
+	int64_t step;		/* 0: none was in flight */
+	int waited;		/* rank 0: the write was not done yet */
+	double bytes, stall_s, write_s;	/* stall: the maximum over ranks */
+	double copy_s;		/* rank 0's copy into the staging (part of its stall) */
+} ckpt_done_t;
+
 typedef struct {
 	train_cfg_t cfg;
 	model_cfg_t mcfg;
@@ -54,6 +76,7 @@ typedef struct {
 	rng_t drop_rng;
 	int32_t *tok;
 	FILE *metrics;
+	int metrics_failed;	/* rank 0 could not write a line: stop the run */
 	char metrics_path[4600];
 	int lock_fd;	/* rank 0: the run directory's lock (rundir.h), else -1 */
 	char json[8192];
@@ -68,7 +91,11 @@ typedef struct {
 	/* checkpoints */
 	int64_t last_ckpt_step;
 	char last_ckpt_path[4600];
-	double ckpt_seconds;
+	double ckpt_seconds;	/* training held by checkpoints, in all */
+	ckpt_job_t job;
+	int ckpt_async;		/* --ckpt-async on */
+	int ckpt_due;		/* --ckpt-seconds: rank 0's clock says now */
+	int ckpt_wait_said;	/* a checkpoint waited for the last one: said once */
 	/* faults: lr multiplier after rollbacks, loss history for spikes */
 	double lr_scale;
 	int64_t rollbacks;
@@ -78,13 +105,32 @@ typedef struct {
 } trainer_t;
 
 /*
- * Writes DIR/ckpt-s<step>.h5 holding everything needed to continue: every
- * rank's RNG and carried LSTM state are gathered to rank 0, which writes.
- * Collective.  Returns 0; -1 on every rank when rank 0 could not write
- * (the message is rank 0's); -2 when this rank failed on its own.  Then
- * keeps the newest --keep and links best.h5 to the best validation.
+ * Starts DIR/ckpt-s<step>.h5, holding everything needed to continue: every
+ * rank's RNG and carried LSTM state are gathered to rank 0, which stages
+ * the parameters and moments and writes them in its writer thread
+ * (--ckpt-async on; the other ranks go on at once) or before returning
+ * (off).  Then keeps the newest --keep and links best.h5 to the best
+ * validation.  Collective; no write may be in flight.  Returns 0, or -2
+ * when this rank failed on its own.  Rank 0's errors come from
+ * checkpoint_wait.
  */
 int checkpoint_save(trainer_t *tr, err_t *e);
+/*
+ * The write in flight, finished: rank 0 waits for its thread, every rank
+ * learns the outcome (d; d->step 0 when none was in flight) and then
+ * counts it as the run's last checkpoint.  Collective.  Returns 0; -1 on
+ * every rank when it was not written (e: "checkpoint at step N not
+ * written: ..."; the older checkpoints are intact); -2 on a failure of
+ * this rank.
+ */
+int checkpoint_wait(trainer_t *tr, ckpt_done_t *d, err_t *e);
+/* Rank 0: the write in flight is done (checkpoint_wait will not block). */
+int checkpoint_written(const trainer_t *tr);
+/* Rank 0's staging memory under --ckpt-async on (0 elsewhere). */
+double checkpoint_staging_bytes(const trainer_t *tr);
+/* Waits for a write in flight on this rank alone (its file is whole
+ * before the run directory's lock goes) and frees the staging. */
+void checkpoint_job_free(trainer_t *tr);
 /* Bytes of a checkpoint of this run, about: what its I/O grace is sized by. */
 double checkpoint_bytes(const trainer_t *tr);
 
