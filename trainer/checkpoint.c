@@ -361,13 +361,6 @@ static int stage_take(trainer_t *tr, ckpt_stage_t *s, int async, err_t *e)
 		return err_set(e, "%s: cannot write: %s", tr->metrics_path, strerror(errno));
 	if (!async)
 		return 0;
-	if (!j->staging) {
-		size_t k = 1 + (tr->opt.m != NULL) + (tr->opt.v != NULL);
-
-		j->staging = err_malloc(k * n * sizeof(float), "checkpoint staging", e);
-		if (!j->staging)
-			return -1;
-	}
 	if (!(s->snap = err_malloc(sizeof(*s->snap), "checkpoint staging", e)))
 		return -1;
 	*s->snap = *tr;
@@ -501,6 +494,22 @@ int checkpoint_written(const trainer_t *tr)
 	const ckpt_stage_t *s = tr->job.stage;
 
 	return s && atomic_load(&s->done);
+}
+
+int checkpoint_stage_init(trainer_t *tr, err_t *e)
+{
+	double bytes = checkpoint_staging_bytes(tr);
+
+	if (bytes == 0.0)
+		return 0;
+	tr->job.staging = err_malloc((size_t)bytes, "checkpoint staging (--ckpt-async off "
+				     "needs none)", e);
+	if (!tr->job.staging)
+		return -1;
+	/* touched now: the first checkpoint's copy would otherwise pay for
+	 * every page (2.6 s for 894 MiB) */
+	memset(tr->job.staging, 0, (size_t)bytes);
+	return 0;
 }
 
 double checkpoint_staging_bytes(const trainer_t *tr)

@@ -220,6 +220,8 @@ static int setup_model(trainer_t *tr, err_t *e)
 	     !(tr->rows = err_malloc((size_t)tr->mcfg.vocab * sizeof(*tr->rows),
 				     "embedding row list", e))))
 		return -1;
+	if (checkpoint_stage_init(tr, e))
+		return -1;
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
 	tr->epoch = 1;

@@ -126,8 +126,11 @@ int checkpoint_save(trainer_t *tr, err_t *e);
 int checkpoint_wait(trainer_t *tr, ckpt_done_t *d, err_t *e);
 /* Rank 0: the write in flight is done (checkpoint_wait will not block). */
 int checkpoint_written(const trainer_t *tr);
-/* Rank 0's staging memory under --ckpt-async on (0 elsewhere). */
+/* Rank 0's staging memory under --ckpt-async on (0 elsewhere), and its
+ * allocation at start (touched, so the first checkpoint is as cheap as
+ * the next; too little memory is found before step 1). */
 double checkpoint_staging_bytes(const trainer_t *tr);
+int checkpoint_stage_init(trainer_t *tr, err_t *e);
 /* Waits for a write in flight on this rank alone (its file is whole
  * before the run directory's lock goes) and frees the staging. */
 void checkpoint_job_free(trainer_t *tr);
