@@ -57,11 +57,10 @@ static void shuffle4(const unsigned char *in, unsigned char *out, size_t n)
  * chunk, as libhdf5 stores them); test_ckpt compares the two writers
  * chunk by chunk (ref_filters).
  */
-static herr_t put_chunks(hid_t d, const float *x, int vec, const hsize_t *dims,
+static herr_t put_chunks(hid_t d, const float *x, hsize_t span, int vec, const hsize_t *dims,
 			 const hsize_t *chunk)
 {
 	hsize_t cn = vec ? chunk[0] : chunk[0] * chunk[1];
-	hsize_t span = vec ? dims[0] : dims[0] * dims[1];	/* floats in all */
 	size_t cbytes = (size_t)cn * sizeof(float);
 	uLong bound = compressBound((uLong)cbytes);
 	unsigned char *raw = malloc(cbytes), *shuf = malloc(cbytes), *z = malloc(bound);
@@ -170,7 +169,7 @@ int ckpt_put_tensor(ckpt_writer_t *w, const char *group, const ckpt_tensor_t *t,
 	if (n == 0 || w->ref_filters)
 		rc = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data);
 	else
-		rc = put_chunks(d, t->data, vec, dims, chunk);
+		rc = put_chunks(d, t->data, n, vec, dims, chunk);
 	if (rc >= 0 &&
 	    h5_attr_put_i64(d, "crc32", (int64_t)crc_floats(t->data, n), e)) {
 		H5Dclose(d);

@@ -55,11 +55,16 @@ static size_t state_floats(const trainer_t *tr)
 	return (size_t)tr->cfg.accum * tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
 }
 
+/* Floats of the parameters and the optimizer's moments: what a checkpoint
+ * holds of the model, and what the staging copies. */
+static double param_floats(const trainer_t *tr)
+{
+	return (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL));
+}
+
 double checkpoint_bytes(const trainer_t *tr)
 {
-	double floats = (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL));
-
-	return 4.0 * floats + 8.0 * (double)tr->comm->size * (double)state_floats(tr);
+	return 4.0 * param_floats(tr) + 8.0 * (double)tr->comm->size * (double)state_floats(tr);
 }
 
 static void pack_state(const trainer_t *tr, float *h, float *c)
@@ -366,17 +371,15 @@ static int stage_take(trainer_t *tr, ckpt_stage_t *s, int async, err_t *e)
 	*s->snap = *tr;
 	s->tr = s->snap;
 	s->copy_s = clock_now();
-	memcpy(j->staging, tr->model.params, n * sizeof(float));
-	s->params = j->staging;
-	if (tr->opt.m) {
-		memcpy(j->staging + n, tr->opt.m, n * sizeof(float));
-		s->m = j->staging + n;
-	}
-	if (tr->opt.v) {
-		float *v = j->staging + n * (tr->opt.m ? 2 : 1);
-
-		memcpy(v, tr->opt.v, n * sizeof(float));
-		s->v = v;
+	/* the staging holds those present, in this order (param_floats) */
+	const float **part[3] = { &s->params, &s->m, &s->v };
+	float *at = j->staging;
+	for (int k = 0; k < 3; k++) {
+		if (!*part[k])
+			continue;
+		memcpy(at, *part[k], n * sizeof(float));
+		*part[k] = at;
+		at += n;
 	}
 	s->copy_s = clock_now() - s->copy_s;
 	return 0;
@@ -516,7 +519,7 @@ double checkpoint_staging_bytes(const trainer_t *tr)
 {
 	if (!tr->ckpt_async || tr->comm->rank != 0)
 		return 0.0;
-	return 4.0 * (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL));
+	return 4.0 * param_floats(tr);
 }
 
 void checkpoint_job_free(trainer_t *tr)

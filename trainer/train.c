@@ -514,6 +514,17 @@ static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r,
 /* What train_step tells the loop. */
 enum { STEP_OK, STEP_STOP, STEP_ROLLBACK, STEP_PREEMPT };
 
+/* The step's one reduction (a sum over ranks): the loss, and what rank 0
+ * or any rank has to tell the others. */
+enum {
+	RED_LOSS,	/* the loss sum */
+	RED_STOP,	/* a rank was asked to stop */
+	RED_LOG_FAILED,	/* rank 0 cannot write metrics.jsonl */
+	RED_CKPT_DONE,	/* rank 0: the checkpoint's write is done */
+	RED_CKPT_DUE,	/* rank 0: --ckpt-seconds have passed */
+	RED_N
+};
+
 static int settle(trainer_t *tr, int64_t due, err_t *e);
 
 /* The faults a test asked this rank to suffer at this step (fault.h). */
@@ -608,7 +619,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	/* grads of the mean loss per token of the global batch, 1 / (T * B * P),
 	 * or per sequence (summed over the window's steps), 1 / (B * P) */
 	float scale = 1.0f / ((float)c->batch * (float)P);
-	double t0, t_step = clock_now(), red[5] = { 0 }, gnorm, lr, per_tok;
+	double t0, t_step = clock_now(), red[RED_N] = { 0 }, gnorm, lr, per_tok;
 	float clip_coef;
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 	grad_rows_t rows;
@@ -632,32 +643,29 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		 * finishes gradients */
 		int last = k == c->accum - 1;
 
-		red[0] += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
+		red[RED_LOSS] += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
 		if (last)
-			inject(tr, &red[0]);
+			inject(tr, &red[RED_LOSS]);
 		model_backward(m, tr->work, last ? ar_ready : NULL, &tr->ar);
 	}
 	if (ar_finish(&tr->ar, e))
 		return -1;
-	/* the loss sum travels with what rank 0 or any rank has to say: a stop
-	 * request, "cannot log", "the checkpoint's write is done", "a
-	 * checkpoint is due by the clock" */
-	red[1] = signals_stop_requested() ? 1.0 : 0.0;
-	red[2] = tr->metrics_failed ? 1.0 : 0.0;
-	red[3] = tr->comm->rank == 0 && checkpoint_written(tr) ? 1.0 : 0.0;
-	red[4] = tr->comm->rank == 0 && c->ckpt_seconds > 0 &&
-		 clock_now() - tr->job.t_begun >= c->ckpt_seconds ? 1.0 : 0.0;
+	red[RED_STOP] = signals_stop_requested() ? 1.0 : 0.0;
+	red[RED_LOG_FAILED] = tr->metrics_failed ? 1.0 : 0.0;
+	red[RED_CKPT_DONE] = tr->comm->rank == 0 && checkpoint_written(tr) ? 1.0 : 0.0;
+	red[RED_CKPT_DUE] = tr->comm->rank == 0 && c->ckpt_seconds > 0 &&
+			    clock_now() - tr->job.t_begun >= c->ckpt_seconds ? 1.0 : 0.0;
 	t0 = clock_now();
-	if (comm_allreduce_sum_f64(tr->comm, red, 5, e))
+	if (comm_allreduce_sum_f64(tr->comm, red, RED_N, e))
 		return -1;
-	if (red[2] > 0) {
+	if (red[RED_LOG_FAILED] > 0) {
 		err_set(e, "step %lld: %s could not be written on rank 0 (disk full?); the last "
 			"checkpoint holds the run", (long long)tr->step + 1, tr->metrics_path);
 		return STEP_STOP;
 	}
-	if (red[3] > 0 && settle(tr, 0, e))
+	if (red[RED_CKPT_DONE] > 0 && settle(tr, 0, e))
 		return STEP_STOP;	/* before the update: the old checkpoints hold the run */
-	tr->ckpt_due = red[4] > 0;
+	tr->ckpt_due = red[RED_CKPT_DUE] > 0;
 	/* exposed communication: MPI calls inside backward, the final wait,
 	 * the loss sum */
 	tr->lw.t_comm += tr->ar.t_comm + (clock_now() - t0);
@@ -671,23 +679,23 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	tr->step++;
 	tr->tokens += (int64_t)T * c->batch * P;
 	tr->last_gnorm = gnorm;
-	per_tok = red[0] / ((double)T * c->batch * P);
-	if (!isfinite(red[0]) || !isfinite(gnorm))
-		rc = anomaly(tr, isfinite(red[0]) ? "the gradient is not finite"
+	per_tok = red[RED_LOSS] / ((double)T * c->batch * P);
+	if (!isfinite(red[RED_LOSS]) || !isfinite(gnorm))
+		rc = anomaly(tr, isfinite(red[RED_LOSS]) ? "the gradient is not finite"
 						  : "the loss is not finite",
-			     c->on_nan, red[0], gnorm, e);
+			     c->on_nan, red[RED_LOSS], gnorm, e);
 	else if (is_spike(tr, per_tok))
 		rc = anomaly(tr, "the loss spiked", c->on_spike, per_tok, gnorm, e);
 	else {
 		remember(tr, per_tok);
 		optim_step_rows(&tr->opt, m->params, m->grads, clip_coef, (float)lr, &rows);
-		tr->lw.loss_sum += red[0];
+		tr->lw.loss_sum += red[RED_LOSS];
 		tr->lw.tok_sum += (double)T * c->batch * P;
 		tr->lw.steps++;
 		tr->lw.tok_timed += (double)T * c->batch * P;
 		tr->lw.steps_timed++;
 	}
-	if (rc == STEP_OK && red[1] > 0)
+	if (rc == STEP_OK && red[RED_STOP] > 0)
 		rc = STEP_PREEMPT;
 	comm_observe(tr->comm, clock_now() - t_step);
 	return rc;
