@@ -245,9 +245,7 @@ static void wait_marks(ar_t *a)
 
 	if (!a->marks_started)
 		start_marks(a);
-	watchdog_arm(&a->comm->wd, "MPI_Wait (sparse gradient row bitmap)");
-	rc = MPI_Wait(&a->req[REQ_MARKS], MPI_STATUS_IGNORE);
-	watchdog_disarm(&a->comm->wd);
+	rc = comm_wait(a->comm, 1, &a->req[REQ_MARKS], "MPI_Wait (sparse gradient row bitmap)");
 	if (rc != MPI_SUCCESS)
 		AR_FAIL(a, "MPI Wait on the sparse gradient row bitmap failed");
 	if (!a->failed)
@@ -277,9 +275,8 @@ int ar_finish(ar_t *a, err_t *e)
 			start_tail(a);
 	}
 	if (!rc) {
-		watchdog_arm(&a->comm->wd, "MPI_Waitall (gradient buckets)");
-		rc = MPI_Waitall(REQ_BUCKETS + a->started, a->req, MPI_STATUSES_IGNORE);
-		watchdog_disarm(&a->comm->wd);
+		rc = comm_wait(a->comm, REQ_BUCKETS + a->started, a->req,
+			       "MPI_Waitall (gradient buckets)");
 		if (a->failed)
 			*e = a->err;
 		else if (rc != MPI_SUCCESS)

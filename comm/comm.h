@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 
+#include "comm/census.h"
 #include "comm/watchdog.h"
 #include "io/err.h"
 
@@ -22,7 +23,8 @@ typedef struct {
 	int rank, size;
 	int local_rank, local_size;	/* among the ranks on this node */
 	int owns_mpi;		/* we called MPI_Init, so we finalize */
-	watchdog_t wd;		/* the deadline on every blocking collective */
+	watchdog_t wd;		/* the deadline on every wait */
+	census_t census;	/* who is there, when a deadline passed */
 } comm_t;
 
 int comm_init(comm_t *c, int *argc, char ***argv, err_t *e);
@@ -42,6 +44,13 @@ void comm_observe(comm_t *c, double seconds);
 #define COMM_IO_RATE 5e6	/* bytes per second: a slow network disk */
 void comm_io_begin(comm_t *c, double bytes);
 void comm_io_end(comm_t *c);
+/*
+ * Waits for n requests started on the world (MPI_Testall in a loop, as
+ * MPI_Waitall would spin): under the deadline, named `what` in its
+ * message, and answering the census of peers past theirs.  An MPI error
+ * code, or MPI_SUCCESS.
+ */
+int comm_wait(comm_t *c, int n, MPI_Request *req, const char *what);
 /* Finalizes MPI when comm_init initialized it. */
 void comm_free(comm_t *c);
 

@@ -56,6 +56,22 @@ static void reap_launcher_later(void)
 	_exit(0);
 }
 
+void watchdog_end(const char *msg)
+{
+	/* Not exit(): the main thread may be inside MPI; no atexit handler,
+	 * no MPI_Finalize may run now. */
+	if (write(2, msg, strlen(msg)) < 0)
+		(void)0;
+	reap_launcher_later();
+	_exit(WATCHDOG_EXIT);
+}
+
+/*
+ * The backstop: the main thread ends the job itself when a deadline
+ * passes while it waits (comm_wait, with the census of the peers); this
+ * thread ends it WATCHDOG_BACKSTOP seconds later, without the census,
+ * should the main thread be stuck inside an MPI call that never returns.
+ */
 static void *run(void *arg)
 {
 	watchdog_t *w = arg;
@@ -64,28 +80,37 @@ static void *run(void *arg)
 	while (!atomic_load(&w->quit)) {
 		double d = atomic_load(&w->deadline);
 
-		if (d > 0 && clock_now() > d) {
+		if (d > 0 && clock_now() > d + WATCHDOG_BACKSTOP) {
 			char msg[512];
-			double g = atomic_load(&w->grace);
-			int n = snprintf(msg, sizeof(msg),
-					 "engram: rank %d, step %lld: %s did not complete within %g s "
-					 "(%s%s): a rank stalled, died or lost its network; "
-					 "ending the job\n",
-					 w->rank, atomic_load(&w->step), atomic_load(&w->what),
-					 atomic_load(&w->timeout) + g,
-					 w->fixed > 0 ? "--comm-timeout" : "20 x the slowest step, at least 30 s; --comm-timeout fixes it",
-					 g > 0 ? ", with the grace for checkpoint I/O" : "");
 
-			/* Not exit(): the main thread is inside MPI; no atexit
-			 * handler, no MPI_Finalize may run now. */
-			if (write(2, msg, (size_t)(n > 0 ? n : 0)) < 0)
-				(void)0;
-			reap_launcher_later();
-			_exit(WATCHDOG_EXIT);
+			watchdog_describe(w, msg, sizeof(msg));
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 ": a rank stalled, died or lost its network "
+				 "(this rank's MPI call did not return for %g s more); ending the job\n",
+				 WATCHDOG_BACKSTOP);
+			watchdog_end(msg);
 		}
 		nanosleep(&half, NULL);
 	}
 	return NULL;
+}
+
+void watchdog_describe(watchdog_t *w, char *buf, size_t cap)
+{
+	double g = atomic_load(&w->grace);
+
+	snprintf(buf, cap, "engram: rank %d, step %lld: %s did not complete within %g s (%s%s)",
+		 w->rank, atomic_load(&w->step), atomic_load(&w->what),
+		 atomic_load(&w->timeout) + g,
+		 w->fixed > 0 ? "--comm-timeout" : "20 x the slowest step, at least 30 s; --comm-timeout fixes it",
+		 g > 0 ? ", with the grace for checkpoint I/O" : "");
+}
+
+int watchdog_expired(watchdog_t *w, double now)
+{
+	double d = atomic_load(&w->deadline);
+
+	return d > 0 && now > d;
 }
 
 int watchdog_start(watchdog_t *w, int rank, double timeout)

@@ -3,10 +3,13 @@
  *
  * Open MPI 4.1 has no heartbeat: a rank that stops (SIGSTOP, a frozen
  * node) or a link cut for good leaves the others waiting in a collective
- * forever.  Before each blocking MPI call the caller arms the watchdog with
- * the call's name; a thread of its own checks twice a second, and when a
- * deadline passes it prints which collective at which step timed out and
- * ends this process with WATCHDOG_EXIT, which makes mpirun end the job.
+ * forever.  Before each wait on MPI the caller arms the watchdog with the
+ * call's name.  The waiting main thread notices the deadline itself, asks
+ * which peers are still there (census.h), prints which collective at which
+ * step timed out and who did not answer, and ends this process with
+ * WATCHDOG_EXIT, which makes mpirun end the job.  A thread of its own
+ * checks twice a second and does the same, without the census,
+ * WATCHDOG_BACKSTOP seconds later: an MPI call may never return.
  *
  * The deadline is fixed (--comm-timeout S), or follows the job: the larger
  * of WATCHDOG_FLOOR seconds and WATCHDOG_STEPS times the slowest step (or
@@ -20,10 +23,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 #define WATCHDOG_EXIT 76
 #define WATCHDOG_FLOOR 30.0
 #define WATCHDOG_STEPS 20.0
+#define WATCHDOG_BACKSTOP 15.0
 
 typedef struct {
 	pthread_t thread;
@@ -50,6 +55,13 @@ void watchdog_disarm(watchdog_t *w);
 void watchdog_step(watchdog_t *w, long long step);
 /* A step (or evaluation window) took seconds: the deadline follows it. */
 void watchdog_observe(watchdog_t *w, double seconds);
+/* 1 when the armed deadline has passed at `now` (clock_now()). */
+int watchdog_expired(watchdog_t *w, double now);
+/* "engram: rank R, step S: WHAT did not complete within T s (why T)". */
+void watchdog_describe(watchdog_t *w, char *buf, size_t cap);
+/* Prints msg and ends this process at once with WATCHDOG_EXIT (and, when
+ * mpirun cannot be told, the launcher a little later).  Safe inside MPI. */
+void watchdog_end(const char *msg) __attribute__((noreturn));
 /* Extra seconds for the collectives armed until watchdog_grace(w, 0). */
 void watchdog_grace(watchdog_t *w, double seconds);
 

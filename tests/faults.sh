@@ -9,6 +9,8 @@
 set -u
 engram=$(readlink -f "$1")
 mpiexec=$2
+# one row runs 3 ranks: more than this 2-core machine has cores
+export OMPI_MCA_rmaps_base_oversubscribe=1
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
 trap 'pkill -9 -f "run-dir $dir" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -94,17 +96,30 @@ job 2 "$run" --resume auto && equal "$run" && ok || bad "segv: restart differs"
 row "a rank crashes (SIGSEGV)" "ENGRAM_FAULT=segv:1@$s" "≤ 30 s" "ended in $t s (exit $rc), resumed, equal" "$(lost "$run" "$s") steps"
 
 # 3. a rank that stalls (SIGSTOP): the collective watchdog
-s=$((RANDOM % 200 + 30))
-run="$dir/stall"
-ENGRAM_FAULT=stall:1@$s job 2 "$run"
-rc=$?
-pkill -9 -f "run-dir $run" 2>/dev/null
-[ "$rc" -eq 76 ] && grep -q "step $s: MPI_.* did not complete within 5 s" "$run.log" &&
+stalled() { # NP RANK RUN [FLAGS...]: RANK stalls at a random step $s; exit status in $rc
+	local np=$1 r=$2
+	run=$3
+	shift 3
+	s=$((RANDOM % 200 + 30))
+	ENGRAM_FAULT=stall:$r@$s job "$np" "$run" "$@"
+	rc=$?
+	pkill -9 -f "run-dir $run" 2>/dev/null
+}
+stalled 2 1 "$dir/stall"
+[ "$rc" -eq 76 ] && grep -q "step $s: MPI_.* did not complete within 5 s (--comm-timeout): no answer in 2 s from rank 1 (host $(hostname)); 0 of the 1 other ranks answered" "$run.log" &&
 	awk -v s="$secs" 'BEGIN { exit !(s < 20) }' && ok ||
 	bad "stall: exit $rc after $secs s: $(grep -m2 engram "$run.log")"
 t=$secs
 job 2 "$run" --resume auto && equal "$run" && ok || bad "stall: restart differs"
-row "a rank stalls (SIGSTOP)" "ENGRAM_FAULT=stall:1@$s, --comm-timeout 5" "timeout + 1 s" "ended in $t s (exit 76, step and collective named), resumed, equal" "$(lost "$run" "$s") steps"
+row "a rank stalls (SIGSTOP)" "ENGRAM_FAULT=stall:1@$s, --comm-timeout 5" "timeout + 2 s census" "ended in $t s (exit 76; step, collective and the silent rank named), resumed, equal" "$(lost "$run" "$s") steps"
+
+# 3a. three ranks, the last stalls: the ranks still waiting answer the
+# census, so only the silent one is named
+stalled 3 2 "$dir/stall3"
+[ "$rc" -eq 76 ] && grep -q "step $s: MPI_.*: no answer in 2 s from rank 2 (host $(hostname)); 1 of the 2 other ranks answered" "$run.log" &&
+	! grep -q "from rank[s]* [0-9, -]*1" "$run.log" && ok ||
+	bad "stall of 1 in 3: exit $rc: $(grep -m2 engram "$run.log")"
+row "1 of 3 ranks stalls" "ENGRAM_FAULT=stall:2@$s, 3 ranks" "only the silent rank named" "exit $rc, $(grep -o 'no answer.*answered' "$run.log" | head -1)" "-"
 
 # 3b. a checkpoint slower than the deadline is not a stalled peer, and the
 # default deadline follows the job: a stall of a small job ends it in 30 s
@@ -114,11 +129,7 @@ ENGRAM_FAULT=slow-ckpt:0@$s job 2 "$run" --comm-timeout 2
 rc=$?
 [ "$rc" -eq 0 ] && equal "$run" && ok || bad "slow checkpoint: exit $rc: $(grep -m2 engram "$run.log")"
 row "a checkpoint slower than the deadline" "ENGRAM_FAULT=slow-ckpt:0@$s (3 s), --comm-timeout 2" "-" "finished (exit $rc), equal: the others waited within the I/O grace" "0 steps"
-s=$((RANDOM % 200 + 30))
-run="$dir/stall-auto"
-ENGRAM_FAULT=stall:1@$s job 2 "$run" --comm-timeout -1
-rc=$?
-pkill -9 -f "run-dir $run" 2>/dev/null
+stalled 2 1 "$dir/stall-auto" --comm-timeout -1
 [ "$rc" -eq 76 ] && grep -q "step $s: MPI_.* did not complete within 30 s (20 x the slowest step" "$run.log" &&
 	awk -v s="$secs" 'BEGIN { exit !(s < 60) }' && ok ||
 	bad "stall, default deadline: exit $rc after $secs s: $(grep -m2 engram "$run.log")"
@@ -200,12 +211,15 @@ run="$dir/startup"
 "$here/scripts/run-local.sh" -n 2 --engram "$engram" train "${flags[@]}" --run-dir "$run" \
 	--steps 100000 --epochs 1000 > "$run.log" 2>&1 &
 jp=$!
-(sleep 120; kill -KILL $jp 2>/dev/null) &
+# (its output to /dev/null and its sleep killed with it: a sleep left
+# holding the suite's pipe kept ctest waiting for 2 minutes)
+(sleep 120; kill -KILL $jp 2>/dev/null) > /dev/null 2>&1 &
 kp=$!
 sleep 0.$((RANDOM % 5 + 1))
 kill -TERM $jp
 wait $jp
 rc=$?
+pkill -P $kp 2>/dev/null
 kill $kp 2>/dev/null
 [ "$rc" -eq 75 ] && grep -q 'holds the run' "$run.log" && ok ||
 	bad "stop at start-up: exit $rc: $(grep -m3 -E 'engram|run-local' "$run.log")"
@@ -251,15 +265,17 @@ rc=$?
 row "SIGTERM during a background checkpoint write" "ENGRAM_FAULT=slow-ckpt:0@40 (3 s), SIGTERM to both ranks at step 60" "the write + a checkpoint" "trained on during the write (step 40's file $early at step 60); exit $rc with step 40's and step $(newest "$run")'s checkpoints on disk" "0 steps"
 
 # --ckpt-seconds: a kill -9 loses at most that many seconds plus a step
-# (a 400k-token epoch of a 256-wide model: no epoch ends in the way)
+# (a 400k-token epoch of a 256-wide model: no epoch ends in the way).
+# FAULTS_CKPT_SECONDS=30 measures the issue's bound (a 100 s row).
+cs=${FAULTS_CKPT_SECONDS:-2}
 "$engram" prepare --quiet --tokenizer char -o "$dir/long.h5" "$dir/v.txt" "$dir/tr.txt" "$dir/tr.txt"
 run="$dir/ckptsec"
-job 2 "$run" --data "$dir/long.h5" --hidden 256 --steps 10000000 --ckpt-every 0 --ckpt-seconds 2 &
+job 2 "$run" --data "$dir/long.h5" --hidden 256 --steps 10000000 --ckpt-every 0 --ckpt-seconds "$cs" &
 jp=$!
 # once the first checkpoint by the clock is there (start-up under load
-# takes its time), 3-6 s later
+# takes its time), cs + 1 to 2 cs + 2 s later
 until ls "$run"/ckpt-s*.h5 > /dev/null 2>&1 || ! kill -0 $jp 2>/dev/null; do sleep 0.05; done
-sleep $((RANDOM % 3 + 3)).$((RANDOM % 10))
+sleep $((RANDOM % (cs + 2) + cs + 1)).$((RANDOM % 10))
 kill -9 "$(rank_pid "$run" 1)" 2>/dev/null
 tk=$(date +%s.%N)
 wait $jp
@@ -269,9 +285,9 @@ n=$(ls "$run"/ckpt-s*.h5 2>/dev/null | wc -l)
 # the write's time (from its log line)
 wms=$(grep -o '"event":"checkpoint","step":'"$(newest "$run")"',[^}]*' "$run/metrics.jsonl" | grep -o '"write_ms":[0-9.]*' | cut -d: -f2)
 lost=$(awk -v k="$tk" -v m="$(stat -c %.Y "$last" 2>/dev/null || echo 0)" -v w="${wms:-0}" 'BEGIN { printf "%.2f", k - m + w / 1000 }')
-[ "$n" -ge 2 ] && awk -v l="$lost" 'BEGIN { exit !(l <= 2.5) }' && ok ||
-	bad "--ckpt-seconds 2: $n checkpoints, $lost s lost"
-row "a rank killed (SIGKILL) under --ckpt-seconds 2" "kill -9 of rank 1 3-6 s after the first checkpoint" "2 s + one step" "$n checkpoints by the clock, $lost s of training lost" "$lost s"
+[ "$n" -ge 2 ] && awk -v l="$lost" -v c="$cs" 'BEGIN { exit !(l <= c + 0.5) }' && ok ||
+	bad "--ckpt-seconds $cs: $n checkpoints, $lost s lost"
+row "a rank killed (SIGKILL) under --ckpt-seconds $cs" "kill -9 of rank 1 $((cs + 1))-$((2 * cs + 2)) s after the first checkpoint" "$cs s + one step" "$n checkpoints by the clock, $lost s of training lost" "$lost s"
 
 # 5. the resilient launcher: restarts after a kill, gives up on a repeated death
 run="$dir/resilient"
