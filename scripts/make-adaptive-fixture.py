@@ -19,9 +19,10 @@ log_prob, grad/<name> for each of those weights and grad/input.
 """
 import sys
 
-import h5py
 import numpy as np
 import torch
+
+from torch_fixture import put, write
 
 
 # (H, V, cutoffs, div_value, head_bias, rows, skip): skip = a tail cluster
@@ -35,10 +36,6 @@ CASES = [
     (11, 30, [8, 16], 1.1, True, 12, None),
 ]
 
-
-def put(g, name, a):
-    """float32: PyTorch's float64 answers to within 6e-8, far inside the test's 1e-5."""
-    g.create_dataset(name, data=np.asarray(a, dtype=np.float32))
 
 
 def make_case(g, seed, H, V, cutoffs, div, head_bias, rows, skip):
@@ -87,16 +84,5 @@ def make_case(g, seed, H, V, cutoffs, div, head_bias, rows, skip):
     put(g, "log_prob", logp.numpy())
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    with h5py.File(sys.argv[1], "w", libver="latest") as f:
-        f.attrs["torch"] = str(torch.__version__).encode()
-        f.attrs["cases"] = len(CASES)
-        for k, case in enumerate(CASES):
-            make_case(f.create_group(f"case{k}"), 1000 + k, *case)
-    print(f"wrote {sys.argv[1]}: {len(CASES)} cases, torch {torch.__version__}")
-
-
 if __name__ == "__main__":
-    main()
+    write(sys.argv, __doc__, CASES, make_case, 1000)

@@ -19,78 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hdf5.h>
-
 #include "tests/check.h"
+#include "tests/fixture.h"
 #include "trainer/adaptive.h"
 #include "trainer/model.h"
 
 #define TOL 1e-5
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fprintf(stderr, "test_adaptive_torch: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-/* Dataset name of group g, exactly n values, as float (or int). */
-static int read_ds(hid_t g, const char *name, size_t n, hid_t type, void *out)
-{
-	hid_t d = H5Dopen2(g, name, H5P_DEFAULT), s;
-	hssize_t np;
-	herr_t rc;
-
-	if (d < 0)
-		return -1;
-	s = H5Dget_space(d);
-	np = H5Sget_simple_extent_npoints(s);
-	H5Sclose(s);
-	rc = np == (hssize_t)n ? H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) : -1;
-	H5Dclose(d);
-	return rc < 0 ? -1 : 0;
-}
-
-static float *read_f32(hid_t g, const char *name, size_t n)
-{
-	float *x = xcalloc(n, sizeof(float));
-
-	if (read_ds(g, name, n, H5T_NATIVE_FLOAT, x)) {
-		fprintf(stderr, "test_adaptive_torch: dataset %s: missing or not %zu values\n",
-			name, n);
-		exit(2);
-	}
-	return x;
-}
-
-static int64_t attr_i64(hid_t g, const char *name)
-{
-	int64_t v = -1;
-	hid_t a = H5Aopen(g, name, H5P_DEFAULT);
-
-	if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &v) < 0) {
-		fprintf(stderr, "test_adaptive_torch: attribute %s missing\n", name);
-		exit(2);
-	}
-	H5Aclose(a);
-	return v;
-}
-
-/* max |a - b| / max |b|; a must be all zero where b is. */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-	double big = 0.0, diff = 0.0;
-
-	for (size_t i = 0; i < n; i++) {
-		big = fmax(big, fabs(b[i]));
-		diff = isnan(a[i]) ? INFINITY : fmax(diff, fabs((double)a[i] - b[i]));
-	}
-	return big > 0.0 ? diff / big : diff > 0.0 ? INFINITY : 0.0;
-}
 
 /* A weight by PyTorch's name into engram's tensor (shapes must agree), and
  * its gradient compared after the step. */
@@ -116,7 +50,7 @@ static void load_case(hid_t f, int k)
 	CHECK(g >= 0, "fixture has no group %s", gname);
 	if (g < 0)
 		return;
-	int H = (int)attr_i64(g, "in_features"), V = (int)attr_i64(g, "n_classes");
+	int H = (int)fx_attr_i64(g, "in_features"), V = (int)fx_attr_i64(g, "n_classes");
 	hid_t a = H5Aopen(g, "cutoffs", H5P_DEFAULT), sp = H5Aget_space(a);
 	int K = (int)H5Sget_simple_extent_npoints(sp);
 
@@ -129,7 +63,7 @@ static void load_case(hid_t f, int k)
 
 	model_cfg_t c = { .vocab = V, .embed = 2, .hidden = H, .layers = 1,
 			  .softmax = MODEL_SOFTMAX_ADAPTIVE, .nclusters = K,
-			  .div_value = div, .head_bias = (int)attr_i64(g, "head_bias") };
+			  .div_value = div, .head_bias = (int)fx_attr_i64(g, "head_bias") };
 
 	for (int i = 0; i < K; i++)
 		c.cutoffs[i] = (int)cut[i];
@@ -158,7 +92,7 @@ static void load_case(hid_t f, int k)
 		w->n = (size_t)mt->rows * mt->cols;
 		w->param = m.params + mt->off;
 		w->grad = m.grads + mt->off;
-		float *x = read_f32(g, name, w->n);
+		float *x = fx_read_f32(g, name, w->n);
 
 		memcpy(w->param, x, w->n * sizeof(float));
 		free(x);
@@ -173,31 +107,31 @@ static void load_case(hid_t f, int k)
 		H5Sclose(s);
 		H5Dclose(d);
 	}
-	float *X = read_f32(g, "input", (size_t)R * H);
-	int32_t *y = xcalloc((size_t)R, sizeof(int32_t));
-	float *out = read_f32(g, "output", (size_t)R);
-	float *logp = read_f32(g, "log_prob", (size_t)R * V);
-	float *gX = read_f32(g, "grad/input", (size_t)R * H);
+	float *X = fx_read_f32(g, "input", (size_t)R * H);
+	int32_t *y = fx_calloc((size_t)R, sizeof(int32_t));
+	float *out = fx_read_f32(g, "output", (size_t)R);
+	float *logp = fx_read_f32(g, "log_prob", (size_t)R * V);
+	float *gX = fx_read_f32(g, "grad/input", (size_t)R * H);
 	double loss_t;
 	int d1 = model_cluster_dim(&c, 1);
 
-	if (read_ds(g, "target", (size_t)R, H5T_NATIVE_INT32, y) ||
-	    read_ds(g, "loss", 1, H5T_NATIVE_DOUBLE, &loss_t)) {
+	if (fx_read_ds(g, "target", (size_t)R, H5T_NATIVE_INT32, y) ||
+	    fx_read_ds(g, "loss", 1, H5T_NATIVE_DOUBLE, &loss_t)) {
 		fprintf(stderr, "test_adaptive_torch: case %d: target or loss\n", k);
 		exit(2);
 	}
 	ad_work_t aw = {
-		.hy = xcalloc((size_t)R, sizeof(int32_t)),
-		.perm = xcalloc((size_t)R, sizeof(int32_t)),
-		.ry = xcalloc((size_t)R, sizeof(int32_t)),
-		.xg = xcalloc((size_t)R * H, sizeof(float)),
-		.pj = xcalloc((size_t)R * d1, sizeof(float)),
-		.dpj = xcalloc((size_t)R * d1, sizeof(float)),
+		.hy = fx_calloc((size_t)R, sizeof(int32_t)),
+		.perm = fx_calloc((size_t)R, sizeof(int32_t)),
+		.ry = fx_calloc((size_t)R, sizeof(int32_t)),
+		.xg = fx_calloc((size_t)R * H, sizeof(float)),
+		.pj = fx_calloc((size_t)R * d1, sizeof(float)),
+		.dpj = fx_calloc((size_t)R * d1, sizeof(float)),
 	};
-	float *buf = xcalloc(ad_buf_floats(&c, (size_t)R), sizeof(float));
-	float *dX = xcalloc((size_t)R * H, sizeof(float));
-	float *lp = xcalloc((size_t)V, sizeof(float));
-	float *mine = xcalloc((size_t)R * V, sizeof(float)), *tgt = xcalloc((size_t)R, sizeof(float));
+	float *buf = fx_calloc(ad_buf_floats(&c, (size_t)R), sizeof(float));
+	float *dX = fx_calloc((size_t)R * H, sizeof(float));
+	float *lp = fx_calloc((size_t)V, sizeof(float));
+	float *mine = fx_calloc((size_t)R * V, sizeof(float)), *tgt = fx_calloc((size_t)R, sizeof(float));
 
 	/* PyTorch's loss is the mean over rows: scale 1/R */
 	double loss = ad_xent(&m, &aw, X, R, y, 1.0f / (float)R, buf, dX) / R;
@@ -208,8 +142,8 @@ static void load_case(hid_t f, int k)
 		tgt[r] = lp[y[r]];
 	}
 	double el = fabs(loss - loss_t) / fabs(loss_t);
-	double eo = rel_err(tgt, out, (size_t)R), ep = rel_err(mine, logp, (size_t)R * V);
-	double ex = rel_err(dX, gX, (size_t)R * H), eg = 0.0;
+	double eo = fx_rel_err(tgt, out, (size_t)R), ep = fx_rel_err(mine, logp, (size_t)R * V);
+	double ex = fx_rel_err(dX, gX, (size_t)R * H), eg = 0.0;
 	const char *worst = "-";
 
 	CHECK(el < TOL, "case %d: loss %.9g, torch %.9g", k, loss, loss_t);
@@ -218,8 +152,8 @@ static void load_case(hid_t f, int k)
 	CHECK(ex < TOL, "case %d: d loss / d input error %.3g", k, ex);
 	for (int i = 0; i < nmap; i++) {
 		snprintf(name, sizeof(name), "grad/%.60s", map[i].torch);
-		float *gt = read_f32(g, name, map[i].n);
-		double err = rel_err(map[i].grad, gt, map[i].n);
+		float *gt = fx_read_f32(g, name, map[i].n);
+		double err = fx_rel_err(map[i].grad, gt, map[i].n);
 
 		CHECK(err < TOL, "case %d: gradient of %s: error %.3g", k, map[i].torch, err);
 		if (err >= eg) {
@@ -243,16 +177,7 @@ int main(int argc, char **argv)
 	hid_t f;
 	int64_t n;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: test_adaptive_torch FIXTURE.h5\n");
-		return 2;
-	}
-	f = H5Fopen(argv[1], H5F_ACC_RDONLY, H5P_DEFAULT);
-	if (f < 0) {
-		fprintf(stderr, "test_adaptive_torch: cannot open %s\n", argv[1]);
-		return 2;
-	}
-	n = attr_i64(f, "cases");
+	f = fx_open(argc, argv, &n);
 	CHECK(n >= 3, "the fixture holds %lld cases", (long long)n);
 	for (int k = 0; k < n; k++)
 		load_case(f, k);
