@@ -56,9 +56,9 @@ libs=($(pkg-config --libs hdf5-serial zlib openblas) -lm)
 sources() {
 	case $1 in
 	ds) echo io/err.c io/h5.c io/vocab.c io/ds.c io/prepare.c io/text.c io/sha256.c io/atomic.c ;;
-	ckpt) echo io/err.c io/h5.c io/vocab.c io/ckpt.c io/atomic.c trainer/weights.c \
+	ckpt) echo io/err.c io/h5.c io/vocab.c io/ckpt.c io/atomic.c io/json.c io/text.c io/sha256.c trainer/weights.c \
 		trainer/model.c trainer/config.c trainer/cli.c trainer/optim.c trainer/sched.c ;;
-	cli) echo io/err.c io/text.c io/sha256.c trainer/cli.c trainer/prepare_args.c \
+	cli) echo io/err.c io/text.c io/sha256.c io/json.c trainer/cli.c trainer/prepare_args.c \
 		trainer/config.c trainer/model.c trainer/optim.c trainer/sched.c ;;
 	text) echo io/err.c io/text.c io/vocab.c io/sha256.c ;;
 	*) echo "fuzz.sh: unknown target '$1' (ds, ckpt, cli, text)" >&2; return 1 ;;

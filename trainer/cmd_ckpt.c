@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "io/ckpt.h"
+#include "io/json.h"
 #include "trainer/cli.h"
 #include "trainer/config.h"
 #include "trainer/cmds.h"
@@ -57,6 +58,8 @@ static int info(const char *arg, int json, err_t *e)
 	ckpt_meta_t meta;
 	ckpt_t c;
 	uint64_t raw_all = 0, stored_all = 0;
+	json_t j;
+	int rc = 0;
 
 	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
 		return -1;
@@ -75,13 +78,24 @@ static int info(const char *arg, int json, err_t *e)
 			 exp(meta.val_loss));
 	else
 		snprintf(val, sizeof(val), "none yet");
-	if (json)
-		printf("{\"path\":\"%s\",\"format_version\":%d,\"step\":%lld,\"epoch\":%lld,"
-		       "\"val_loss\":%s%.6g,\"config\":%s,\"tensors\":[",
-		       path, (int)meta.version, (long long)meta.step, (long long)meta.epoch,
-		       "", isfinite(meta.val_loss) ? meta.val_loss : -1.0,
-		       meta.run_config[0] ? meta.run_config : "{}");
-	else
+	json_init(&j);
+	if (json) {
+		json_begin(&j, NULL);
+		json_str(&j, "path", path);
+		json_int(&j, "format_version", (int)meta.version);
+		json_int(&j, "step", meta.step);
+		json_int(&j, "epoch", meta.epoch);
+		json_num(&j, "val_loss", "%.6g", isfinite(meta.val_loss) ? meta.val_loss : -1.0);
+		/* the stored configuration as the object it is, or as a string
+		 * when a file holds something else there */
+		if (!meta.run_config[0])
+			json_raw(&j, "config", "{}");
+		else if (json_valid(meta.run_config))
+			json_raw(&j, "config", meta.run_config);
+		else
+			json_str(&j, "config", meta.run_config);
+		json_begin_array(&j, "tensors");
+	} else
 		printf("%s: engram checkpoint, format version %d\n"
 		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s%s; tokenizer %s\n"
 		       "  progress: step %lld, epoch %lld, validation %s\n  config: %s\n"
@@ -104,28 +118,42 @@ static int info(const char *arg, int json, err_t *e)
 			snprintf(shape, sizeof(shape), "(%d)", t->cols);
 		else
 			snprintf(shape, sizeof(shape), "(%d, %d)", t->rows, t->cols);
-		if (json)
-			printf("%s{\"name\":\"%s\",\"rows\":%d,\"cols\":%d,\"dtype\":\"float32\","
-			       "\"raw\":%llu,\"stored\":%llu,\"first_chunk\":[%llu,%llu],\"l2\":%.6g,"
-			       "\"min\":%.6g,\"max\":%.6g,\"mean\":%.6g}", i ? "," : "", t->name,
-			       t->rows, t->cols, (unsigned long long)raw, (unsigned long long)stored,
-			       (unsigned long long)coff, (unsigned long long)csize, s.l2, s.min,
-			       s.max, s.mean);
-		else
+		if (json) {
+			json_begin(&j, NULL);
+			json_str(&j, "name", t->name);
+			json_int(&j, "rows", t->rows);
+			json_int(&j, "cols", t->cols);
+			json_str(&j, "dtype", "float32");
+			json_int(&j, "raw", (long long)raw);
+			json_int(&j, "stored", (long long)stored);
+			json_begin_array(&j, "first_chunk");
+			json_int(&j, NULL, (long long)coff);
+			json_int(&j, NULL, (long long)csize);
+			json_end_array(&j);
+			json_num(&j, "l2", "%.6g", s.l2);
+			json_num(&j, "min", "%.6g", s.min);
+			json_num(&j, "max", "%.6g", s.max);
+			json_num(&j, "mean", "%.6g", s.mean);
+			json_end(&j);
+		} else
 			printf("  %-16s %-14s %-5s %10llu %10llu %10.4g %10.4g %10.4g %10.4g\n",
 			       t->name, shape, "f32", (unsigned long long)raw,
 			       (unsigned long long)stored, s.l2, s.min, s.max, s.mean);
 	}
-	if (json)
-		printf("],\"raw\":%llu,\"stored\":%llu}\n", (unsigned long long)raw_all,
-		       (unsigned long long)stored_all);
-	else
+	if (json) {
+		json_end_array(&j);
+		json_int(&j, "raw", (long long)raw_all);
+		json_int(&j, "stored", (long long)stored_all);
+		json_end(&j);
+		rc = json_print(&j, e);
+	} else
 		printf("  total: %llu bytes raw, %llu stored (compression %.2fx)\n",
 		       (unsigned long long)raw_all, (unsigned long long)stored_all,
 		       stored_all ? (double)raw_all / (double)stored_all : 0.0);
+	json_free(&j);
 	ckpt_close(&c);
 	model_free(&m);
-	return 0;
+	return rc;
 }
 
 static int verify(const char *arg, int json, err_t *e)
@@ -138,10 +166,20 @@ static int verify(const char *arg, int json, err_t *e)
 	if (weights_open(arg, &c, &m, e))
 		return -1;
 	rc = ckpt_verify_all(&c, &count, e);
-	if (!rc && json)
-		printf("{\"path\":\"%s\",\"ok\":true,\"kind\":\"%s\",\"datasets\":%d,\"parameters\":%zu}\n",
-		       c.path, c.meta.kind, count, m.n);
-	else if (!rc)
+	if (!rc && json) {
+		json_t j;
+
+		json_init(&j);
+		json_begin(&j, NULL);
+		json_str(&j, "path", c.path);
+		json_bool(&j, "ok", 1);
+		json_str(&j, "kind", c.meta.kind);
+		json_int(&j, "datasets", count);
+		json_int(&j, "parameters", (long long)m.n);
+		json_end(&j);
+		rc = json_print(&j, e);
+		json_free(&j);
+	} else if (!rc)
 		printf("%s: ok: %s checkpoint, %d datasets, %zu parameters; every shape, CRC-32 and value checked\n",
 		       c.path, c.meta.kind, count, m.n);
 	model_free(&m);
@@ -158,7 +196,7 @@ static void print_change(void *ctx, const char *key, const char *va, int la,
 
 /* Compares x and y tensor by tensor; returns how many differ beyond tol. */
 static int diff_group(const model_t *m, const char *group, const float *x,
-		      const float *y, double tol, int json, int *first)
+		      const float *y, double tol, json_t *j)
 {
 	int ndiff = 0;
 
@@ -179,10 +217,13 @@ static int diff_group(const model_t *m, const char *group, const float *x,
 		ndiff += maxd > 0 && rel > tol;
 		snprintf(name, sizeof(name), "%s%s%s", strcmp(group, "params") ? group : "",
 			 strcmp(group, "params") ? "/" : "", t->name);
-		if (json)
-			printf("%s{\"name\":\"%s\",\"max_abs\":%.6g,\"rel_l2\":%.6g}",
-			       (*first)++ ? "," : "", name, maxd, rel);
-		else
+		if (j) {
+			json_begin(j, NULL);
+			json_str(j, "name", name);
+			json_num(j, "max_abs", "%.6g", maxd);
+			json_num(j, "rel_l2", "%.6g", rel);
+			json_end(j);
+		} else
 			printf("%-16s %12.4g %12.4g\n", name, maxd, rel);
 	}
 	return ndiff;
@@ -196,7 +237,10 @@ static int diff(const char *pa, const char *pb, double tol, int json, int *diffe
 	model_t ma, mb;
 	ckpt_t ca, cb;
 	float *xa = NULL, *xb = NULL;
-	int ndiff = 0, ncfg, first = 0, rc = -1;
+	int ndiff = 0, ncfg, rc = -1;
+	json_t jo, *j = json ? &jo : NULL;
+
+	json_init(&jo);
 
 	if (weights_open(pa, &ca, &ma, e))
 		return -1;
@@ -213,9 +257,12 @@ static int diff(const char *pa, const char *pb, double tol, int json, int *diffe
 	xb = err_malloc(ma.n * sizeof(float), "diff", e);
 	if (!xa || !xb)
 		goto out;
-	if (json)
-		printf("{\"a\":\"%s\",\"b\":\"%s\",\"tensors\":[", ca.path, cb.path);
-	else
+	if (j) {
+		json_begin(j, NULL);
+		json_str(j, "a", ca.path);
+		json_str(j, "b", cb.path);
+		json_begin_array(j, "tensors");
+	} else
 		printf("%-16s %12s %12s\n", "tensor", "max|a-b|", "rel L2");
 	for (int g = 0; g < 3; g++) {
 		int ha = g == 0 || ckpt_has(&ca, groups[g], ma.tensor[0].name);
@@ -230,23 +277,29 @@ static int diff(const char *pa, const char *pb, double tol, int json, int *diffe
 			continue;
 		}
 		if (g == 0) {
-			ndiff += diff_group(&ma, groups[g], ma.params, mb.params, tol, json, &first);
+			ndiff += diff_group(&ma, groups[g], ma.params, mb.params, tol, j);
 			continue;
 		}
 		if (weights_get(&ca, &ma, groups[g], xa, e) || weights_get(&cb, &mb, groups[g], xb, e))
 			goto out;
-		ndiff += diff_group(&ma, groups[g], xa, xb, tol, json, &first);
+		ndiff += diff_group(&ma, groups[g], xa, xb, tol, j);
 	}
 	ncfg = train_cfg_json_diff(ca.meta.run_config, cb.meta.run_config, NULL, print_change, &json);
-	if (json)
-		printf("],\"config_differences\":%d,\"differ\":%d}\n", ncfg, ndiff);
-	else
+	if (j) {
+		json_end_array(j);
+		json_int(j, "config_differences", ncfg);
+		json_int(j, "differ", ndiff);
+		json_end(j);
+		if (json_print(j, e))
+			goto out;
+	} else
 		printf("%s (%d tensor%s beyond tolerance %g, %d config difference%s)\n",
 		       ndiff ? "DIFFERENT" : tol > 0 ? "within tolerance" : "identical",
 		       ndiff, ndiff == 1 ? "" : "s", tol, ncfg, ncfg == 1 ? "" : "s");
 	*differ = ndiff > 0;
 	rc = 0;
 out:
+	json_free(&jo);
 	free(xa);
 	free(xb);
 	model_free(&ma);

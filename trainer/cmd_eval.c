@@ -8,6 +8,7 @@
 
 #include "comm/comm.h"
 #include "io/ds.h"
+#include "io/json.h"
 #include "trainer/cli.h"
 #include "trainer/cmds.h"
 #include "trainer/evaluate.h"
@@ -59,28 +60,33 @@ static int parse_bands(const char *s, int64_t V, eval_bands_t *b, err_t *e)
 
 /* One band per line (or a JSON array): its ids, share of the tokens, mean
  * loss, and the nats per token it adds to the split's loss. */
-static void print_bands(const eval_bands_t *b, int64_t V, int json)
+static void print_bands(const eval_bands_t *b, int64_t V, json_t *j)
 {
 	double all = 0.0;
 
 	for (int k = 0; k <= b->ncut; k++)
 		all += b->tokens[k];
-	if (json)
-		printf(",\"bands\":[");
+	if (j)
+		json_begin_array(j, "bands");
 	for (int k = 0; k <= b->ncut; k++) {
 		long long lo = k ? b->cut[k - 1] : 0, hi = k < b->ncut ? b->cut[k] : V;
 		double n = b->tokens[k], mean = n > 0 ? b->loss[k] / n : 0.0;
 		double share = all > 0 ? n / all : 0.0, adds = all > 0 ? b->loss[k] / all : 0.0;
 
-		if (json)
-			printf("%s{\"lo\":%lld,\"hi\":%lld,\"tokens\":%.0f,\"loss\":%.6f,"
-			       "\"adds\":%.6f}", k ? "," : "", lo, hi, n, mean, adds);
-		else
+		if (j) {
+			json_begin(j, NULL);
+			json_int(j, "lo", lo);
+			json_int(j, "hi", hi);
+			json_num(j, "tokens", "%.0f", n);
+			json_num(j, "loss", "%.6f", mean);
+			json_num(j, "adds", "%.6f", adds);
+			json_end(j);
+		} else
 			printf("  ids [%lld, %lld): %5.1f%% of the tokens, loss %.4f, adds %.4f of the loss\n",
 			       lo, hi, 100.0 * share, mean, adds);
 	}
-	if (json)
-		printf("]");
+	if (j)
+		json_end_array(j);
 }
 
 static int run(const char *ckpt, const char *data, const char *split_name,
@@ -118,17 +124,27 @@ static int run(const char *ckpt, const char *data, const char *split_name,
 	}
 	if (rc == 0 && c->rank == 0) {
 		if (json) {
-			printf("{\"split\":\"%s\",\"loss\":%.6f,\"ppl\":%.4f,\"tokens\":%lld,"
-			       "\"batch\":%d,\"bptt\":%d,\"ranks\":%d", split_name, r.loss,
-			       r.ppl, (long long)r.tokens, batch, bptt, c->size);
+			json_t j;
+
+			json_init(&j);
+			json_begin(&j, NULL);
+			json_str(&j, "split", split_name);
+			json_num(&j, "loss", "%.6f", r.loss);
+			json_num(&j, "ppl", "%.4f", r.ppl);
+			json_int(&j, "tokens", r.tokens);
+			json_int(&j, "batch", batch);
+			json_int(&j, "bptt", bptt);
+			json_int(&j, "ranks", c->size);
 			if (bands_arg)
-				print_bands(&bd, meta.vocab, 1);
-			printf("}\n");
+				print_bands(&bd, meta.vocab, &j);
+			json_end(&j);
+			rc = json_print(&j, e);
+			json_free(&j);
 		} else {
 			printf("%s: loss=%.4f ppl=%.2f (%lld tokens, batch %d x %d ranks, bptt %d)\n",
 			       split_name, r.loss, r.ppl, (long long)r.tokens, batch, c->size, bptt);
 			if (bands_arg)
-				print_bands(&bd, meta.vocab, 0);
+				print_bands(&bd, meta.vocab, NULL);
 		}
 	}
 	model_free(&m);

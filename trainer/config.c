@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "io/ckpt.h"
+#include "io/json.h"
 
 const char *const train_presets[] = {
 	"zaremba-small", "zaremba-medium", "zaremba-large", "char-rnn",
@@ -372,57 +373,64 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	return 0;
 }
 
-/* s as the inside of a JSON string literal (quotes, backslashes and
- * control characters escaped), truncated to fit. */
-static const char *json_esc(const char *s, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (; s && *s && k + 7 < n; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)ch;
-		} else if (ch < 0x20) {
-			k += (size_t)snprintf(out + k, n - k, "\\u%04x", ch);
-		} else {
-			out[k++] = (char)ch;
-		}
-	}
-	out[k] = '\0';
-	return out;
-}
-
 int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		       size_t n)
 {
-	char data[2048], preset[128], opt[64], sched[64], lavg[64], nan[64], spike[64];
 	char cut[16 * MODEL_MAX_CLUSTERS];
-	int ad = m->softmax == MODEL_SOFTMAX_ADAPTIVE;
+	int ad = m->softmax == MODEL_SOFTMAX_ADAPTIVE, len = -1;
+	const char *text;
+	json_t j;
 
 	model_cutoffs_str(m, cut, sizeof(cut));
-	return snprintf(buf, n,
-		"{\"data\":\"%s\",\"preset\":\"%s\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
-		"\"layers\":%d,\"tie\":%d,\"softmax\":\"%s\",\"cutoffs\":\"%s\",\"div_value\":%.17g,"
-		"\"head_bias\":%d,\"dropout\":%g,\"init_scale\":%g,\"forget_bias\":%g,"
-		"\"batch\":%d,\"bptt\":%d,\"epochs\":%d,\"steps\":%lld,\"accum\":%d,"
-		"\"optimizer\":\"%s\",\"loss_avg\":\"%s\",\"lr\":%g,\"clip\":%g,\"momentum\":%g,\"weight_decay\":%g,"
-		"\"beta1\":%g,\"beta2\":%g,\"eps\":%g,\"schedule\":\"%s\",\"decay_after\":%d,"
-		"\"lr_decay\":%g,\"patience\":%d,\"warmup\":%lld,\"min_lr\":%g,\"eval_batch\":%d,"
-		"\"bucket_mb\":%g,\"overlap\":\"%s\",\"sparse_emb\":\"%s\",\"on_nan\":\"%s\",\"on_spike\":\"%s\",\"seed\":%lld}",
-		json_esc(c->data, data, sizeof(data)),
-		json_esc(c->preset ? c->preset : "", preset, sizeof(preset)), m->vocab,
-		m->embed, m->hidden,
-		m->layers, m->tie, ad ? "adaptive" : "full", ad ? cut : "",
-		ad ? m->div_value : 0.0, ad ? m->head_bias : 0, c->dropout, c->init_scale, c->forget_bias,
-		c->batch, c->bptt, c->epochs, c->steps, c->accum,
-		json_esc(c->optimizer, opt, sizeof(opt)), json_esc(c->loss_avg, lavg, sizeof(lavg)),
-		c->lr, c->clip, c->momentum, c->weight_decay,
-		c->beta1, c->beta2, c->eps, json_esc(c->schedule, sched, sizeof(sched)), c->decay_after,
-		c->lr_decay, c->patience, c->warmup, c->min_lr, c->eval_batch,
-		c->bucket_mb, c->overlap, c->sparse_emb, json_esc(c->on_nan, nan, sizeof(nan)),
-		json_esc(c->on_spike, spike, sizeof(spike)), c->seed);
+	json_init(&j);
+	json_begin(&j, NULL);
+	json_str(&j, "data", c->data);
+	json_str(&j, "preset", c->preset ? c->preset : "");
+	json_int(&j, "vocab", m->vocab);
+	json_int(&j, "embed", m->embed);
+	json_int(&j, "hidden", m->hidden);
+	json_int(&j, "layers", m->layers);
+	json_int(&j, "tie", m->tie);
+	json_str(&j, "softmax", ad ? "adaptive" : "full");
+	json_str(&j, "cutoffs", ad ? cut : "");
+	json_num(&j, "div_value", "%.17g", ad ? m->div_value : 0.0);
+	json_int(&j, "head_bias", ad ? m->head_bias : 0);
+	json_num(&j, "dropout", "%g", c->dropout);
+	json_num(&j, "init_scale", "%g", c->init_scale);
+	json_num(&j, "forget_bias", "%g", c->forget_bias);
+	json_int(&j, "batch", c->batch);
+	json_int(&j, "bptt", c->bptt);
+	json_int(&j, "epochs", c->epochs);
+	json_int(&j, "steps", c->steps);
+	json_int(&j, "accum", c->accum);
+	json_str(&j, "optimizer", c->optimizer);
+	json_str(&j, "loss_avg", c->loss_avg);
+	json_num(&j, "lr", "%g", c->lr);
+	json_num(&j, "clip", "%g", c->clip);
+	json_num(&j, "momentum", "%g", c->momentum);
+	json_num(&j, "weight_decay", "%g", c->weight_decay);
+	json_num(&j, "beta1", "%g", c->beta1);
+	json_num(&j, "beta2", "%g", c->beta2);
+	json_num(&j, "eps", "%g", c->eps);
+	json_str(&j, "schedule", c->schedule);
+	json_int(&j, "decay_after", c->decay_after);
+	json_num(&j, "lr_decay", "%g", c->lr_decay);
+	json_int(&j, "patience", c->patience);
+	json_int(&j, "warmup", c->warmup);
+	json_num(&j, "min_lr", "%g", c->min_lr);
+	json_int(&j, "eval_batch", c->eval_batch);
+	json_num(&j, "bucket_mb", "%g", c->bucket_mb);
+	json_str(&j, "overlap", c->overlap);
+	json_str(&j, "sparse_emb", c->sparse_emb);
+	json_str(&j, "on_nan", c->on_nan);
+	json_str(&j, "on_spike", c->on_spike);
+	json_int(&j, "seed", c->seed);
+	json_end(&j);
+	text = json_text(&j);
+	if (text)
+		len = snprintf(buf, n, "%s", text);
+	json_free(&j);
+	return len;
 }
 
 /* A field of a flat JSON object: its key, and its value's text. */

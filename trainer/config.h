@@ -84,7 +84,8 @@ int train_cfg_options(train_cfg_t *c, cli_opt_t *opts, int max);
 int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		      optim_cfg_t *o, sched_cfg_t *s, err_t *e);
 
-/* The resolved configuration as one JSON object (no newline). */
+/* The resolved configuration as one JSON object (no newline) in buf; its
+ * length, snprintf's way (>= n: it did not fit), or -1 out of memory. */
 int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 		       size_t n);
 

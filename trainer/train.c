@@ -17,6 +17,7 @@
 #include <cblas.h>
 
 #include "io/ckpt.h"
+#include "io/json.h"
 #include "trainer/evaluate.h"
 #include "trainer/fault.h"
 #include "trainer/rundir.h"
@@ -52,6 +53,7 @@ static int make_dir(const char *dir, err_t *e)
 static int setup_config(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
+	int n;
 
 	if (!c->data)
 		return err_set(e, "--data is required (a token data set from engram prepare)");
@@ -91,7 +93,10 @@ static int setup_config(trainer_t *tr, err_t *e)
 	if (sched_cfg_check(&tr->scfg, e))
 		return -1;
 	tr->threads = c->threads ? c->threads : comm_threads_per_rank(tr->comm);
-	train_cfg_json_str(c, &tr->mcfg, tr->json, sizeof(tr->json));
+	n = train_cfg_json_str(c, &tr->mcfg, tr->json, sizeof(tr->json));
+	if (n < 0 || (size_t)n >= sizeof(tr->json))
+		return err_set(e, "the run configuration does not fit its %zu bytes in a "
+			       "checkpoint (is the --data path that long?)", sizeof(tr->json));
 	return 0;
 }
 
@@ -433,31 +438,33 @@ static void fmt_eta(double s, char *buf, size_t n)
  * did not take is cut off again, since a torn line would end the log that
  * checkpoints carry; the failure is said once and stops the run at the
  * next step (metrics_failed, reduced with the loss). */
-static void metrics_put(trainer_t *tr, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void metrics_put(trainer_t *tr, const char *fmt, ...)
+static void metrics_put(trainer_t *tr, json_t *j)
 {
-	char line[1024];
-	va_list ap;
+	const char *text = json_text(j);
 	long off;
-	int n;
+	size_t n;
 
-	if (tr->metrics_failed)
+	if (tr->metrics_failed) {
+		json_free(j);
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
+	}
 	off = ftell(tr->metrics);
-	if (n > 0 && (size_t)n < sizeof(line) &&
-	    fwrite(line, 1, (size_t)n, tr->metrics) == (size_t)n && fflush(tr->metrics) == 0)
-		return;
+	if (text) {
+		n = strlen(text);
+		if (fwrite(text, 1, n, tr->metrics) == n && fputc('\n', tr->metrics) != EOF &&
+		    fflush(tr->metrics) == 0) {
+			json_free(j);
+			return;
+		}
+	}
 	fprintf(stderr, "engram train: %s: cannot write the log line of step %lld: %s; "
 		"stopping (free space, then --resume auto)\n", tr->metrics_path,
-		(long long)tr->step, strerror(errno));
+		(long long)tr->step, text ? strerror(errno) : "out of memory");
 	clearerr(tr->metrics);
 	if (off >= 0 && ftruncate(fileno(tr->metrics), off) == 0)
 		fseek(tr->metrics, off, SEEK_SET);
 	tr->metrics_failed = 1;
+	json_free(j);
 }
 
 static void log_step(trainer_t *tr, double lr, int force)
@@ -466,6 +473,7 @@ static void log_step(trainer_t *tr, double lr, int force)
 	double t = clock_now(), dt = t - tr->t_log;
 	double loss, tps, ms, frac, eta_s;
 	char eta[32];
+	json_t j;
 
 	if (tr->comm->rank != 0 || !lw->steps)
 		return;
@@ -484,13 +492,23 @@ static void log_step(trainer_t *tr, double lr, int force)
 		       (long long)tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), lr,
 		       tr->last_gnorm, tps, ms, 100.0 * lw->t_data / dt,
 		       100.0 * lw->t_comm / dt, eta);
-	metrics_put(tr,
-		"{\"step\":%lld,\"epoch\":%d,\"epoch_frac\":%.4f,\"loss\":%.6f,\"ppl\":%.4f,"
-		"\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f,\"ms_per_step\":%.3f,"
-		"\"data_share\":%.4f,\"comm_share\":%.4f,\"skipped\":%lld,\"tokens\":%lld}\n",
-		(long long)tr->step, tr->epoch, frac, loss, exp(loss), lr, tr->last_gnorm,
-		tps, ms, lw->t_data / dt, lw->t_comm / dt, (long long)tr->skipped,
-		(long long)tr->tokens);
+	json_init(&j);
+	json_begin(&j, NULL);
+	json_int(&j, "step", tr->step);
+	json_int(&j, "epoch", tr->epoch);
+	json_num(&j, "epoch_frac", "%.4f", frac);
+	json_num(&j, "loss", "%.6f", loss);
+	json_num(&j, "ppl", "%.4f", exp(loss));
+	json_num(&j, "lr", "%.6g", lr);
+	json_num(&j, "grad_norm", "%.6g", tr->last_gnorm);
+	json_num(&j, "tok_per_s", "%.1f", tps);
+	json_num(&j, "ms_per_step", "%.3f", ms);
+	json_num(&j, "data_share", "%.4f", lw->t_data / dt);
+	json_num(&j, "comm_share", "%.4f", lw->t_comm / dt);
+	json_int(&j, "skipped", tr->skipped);
+	json_int(&j, "tokens", tr->tokens);
+	json_end(&j);
+	metrics_put(tr, &j);
 	fflush(stdout);
 	tr->t_log = t;
 	*lw = (train_logwin_t){ 0 };
@@ -500,14 +518,22 @@ static void log_step(trainer_t *tr, double lr, int force)
 static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r,
 		     int epoch)
 {
+	json_t j;
+
 	if (tr->comm->rank != 0)
 		return;
 	printf("%s | epoch %d step %lld | loss %.4f | ppl %.2f | %lld tokens\n", split,
 	       epoch, (long long)tr->step, r->loss, r->ppl, (long long)r->tokens);
-	metrics_put(tr,
-		"{\"split\":\"%s\",\"step\":%lld,\"epoch\":%d,\"loss\":%.6f,\"ppl\":%.4f,"
-		"\"tokens\":%lld}\n",
-		split, (long long)tr->step, epoch, r->loss, r->ppl, (long long)r->tokens);
+	json_init(&j);
+	json_begin(&j, NULL);
+	json_str(&j, "split", split);
+	json_int(&j, "step", tr->step);
+	json_int(&j, "epoch", epoch);
+	json_num(&j, "loss", "%.6f", r->loss);
+	json_num(&j, "ppl", "%.4f", r->ppl);
+	json_int(&j, "tokens", r->tokens);
+	json_end(&j);
+	metrics_put(tr, &j);
 	fflush(stdout);
 }
 
@@ -586,8 +612,15 @@ static int anomaly(trainer_t *tr, const char *what, const char *policy,
 		tr->skipped++;
 		if (tr->comm->rank == 0) {
 			fprintf(stderr, "engram train: %s: step skipped\n", e->msg);
-			metrics_put(tr, "{\"event\":\"skip\",\"step\":%lld,\"reason\":\"%s\"}\n",
-				    (long long)tr->step, what);
+			json_t j;
+
+			json_init(&j);
+			json_begin(&j, NULL);
+			json_str(&j, "event", "skip");
+			json_int(&j, "step", tr->step);
+			json_str(&j, "reason", what);
+			json_end(&j);
+			metrics_put(tr, &j);
 		}
 		return STEP_OK;
 	}
@@ -724,6 +757,7 @@ static int have_ckpt(const trainer_t *tr)
 static int settle(trainer_t *tr, int64_t due, err_t *e)
 {
 	ckpt_done_t d;
+	json_t j;
 	int rc;
 
 	if (!tr->job.in_flight)
@@ -744,9 +778,17 @@ static int settle(trainer_t *tr, int64_t due, err_t *e)
 		       tr->last_ckpt_path, d.write_s, 1e3 * d.stall_s);
 	else if (!tr->cfg.quiet)
 		printf("checkpoint %s in %.2f s\n", tr->last_ckpt_path, d.stall_s);
-	metrics_put(tr, "{\"event\":\"checkpoint\",\"step\":%lld,\"bytes\":%.0f,\"stall_ms\":%.3f,"
-		    "\"write_ms\":%.3f,\"copy_ms\":%.3f,\"async\":%d}\n", (long long)d.step, d.bytes,
-		    1e3 * d.stall_s, 1e3 * d.write_s, 1e3 * d.copy_s, tr->ckpt_async);
+	json_init(&j);
+	json_begin(&j, NULL);
+	json_str(&j, "event", "checkpoint");
+	json_int(&j, "step", d.step);
+	json_num(&j, "bytes", "%.0f", d.bytes);
+	json_num(&j, "stall_ms", "%.3f", 1e3 * d.stall_s);
+	json_num(&j, "write_ms", "%.3f", 1e3 * d.write_s);
+	json_num(&j, "copy_ms", "%.3f", 1e3 * d.copy_s);
+	json_int(&j, "async", tr->ckpt_async);
+	json_end(&j);
+	metrics_put(tr, &j);
 	return 0;
 }
 
@@ -867,8 +909,16 @@ static int rollback(trainer_t *tr, err_t *e)
 	if (tr->comm->rank == 0) {
 		fprintf(stderr, "engram train: %s: rolled back to step %lld, lr x %g\n", why,
 			(long long)tr->step, scale);
-		metrics_put(tr, "{\"event\":\"rollback\",\"step\":%lld,\"to_step\":%lld,"
-			    "\"lr_scale\":%g}\n", (long long)from, (long long)tr->step, scale);
+		json_t j;
+
+		json_init(&j);
+		json_begin(&j, NULL);
+		json_str(&j, "event", "rollback");
+		json_int(&j, "step", from);
+		json_int(&j, "to_step", tr->step);
+		json_num(&j, "lr_scale", "%g", scale);
+		json_end(&j);
+		metrics_put(tr, &j);
 	}
 	return 0;
 }
