@@ -328,7 +328,7 @@ static void write_stage(ckpt_stage_t *s)
 	double t0 = clock_now();
 	struct stat st;
 
-	if (fault_at("slow-ckpt", 0, s->tr->step))
+	if (fault_at(&s->tr->fault, FAULT_SLOW_CKPT, 0, s->tr->step))
 		sleep(3);	/* a slow disk, for the watchdog's test */
 	s->rc = write_full(s, &s->err);
 	if (!s->rc && s->best)

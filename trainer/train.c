@@ -55,6 +55,8 @@ static int setup_config(trainer_t *tr, err_t *e)
 	const train_cfg_t *c = &tr->cfg;
 	int n;
 
+	if (fault_parse(&tr->fault, getenv("ENGRAM_FAULT"), e))
+		return -1;
 	if (!c->data)
 		return err_set(e, "--data is required (a token data set from engram prepare)");
 	if (ds_open(&tr->ds, c->data, e))
@@ -559,20 +561,20 @@ static void inject(trainer_t *tr, double *loss)
 	int r = tr->comm->rank;
 	long long s = tr->step + 1;
 
-	if (fault_at("kill", r, s))
+	if (fault_at(&tr->fault, FAULT_KILL, r, s))
 		raise(SIGKILL);
-	if (fault_at("segv", r, s)) {
+	if (fault_at(&tr->fault, FAULT_SEGV, r, s)) {
 		volatile int *wild = NULL;
 
 		*wild = 0;
 	}
-	if (fault_at("stall", r, s))
+	if (fault_at(&tr->fault, FAULT_STALL, r, s))
 		raise(SIGSTOP);
-	if (fault_at("nan", r, s))
+	if (fault_at(&tr->fault, FAULT_NAN, r, s))
 		*loss = NAN;
-	if (fault_at("nan-grad", r, s))
+	if (fault_at(&tr->fault, FAULT_NAN_GRAD, r, s))
 		tr->model.grads[0] = NAN;
-	if (fault_at("spike", r, s))
+	if (fault_at(&tr->fault, FAULT_SPIKE, r, s))
 		*loss *= 50.0;
 }
 
@@ -1075,7 +1077,7 @@ static int start(trainer_t *tr, err_t *e)
 		if (comm_bcast(tr->comm, tr->model.params, tr->model.n * sizeof(float), 0, e))
 			return -1;
 	}
-	if (fault_active("perturb-init", tr->comm->rank))
+	if (fault_active(&tr->fault, FAULT_PERTURB_INIT, tr->comm->rank))
 		tr->model.params[tr->model.n / 2] += 1e-3f;
 	if (comm_check_same(tr->comm, tr->model.params, tr->model.n * sizeof(float),
 			    "the initial parameters", e))

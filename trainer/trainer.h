@@ -13,6 +13,7 @@
 #include "io/ds.h"
 #include "io/vocab.h"
 #include "trainer/config.h"
+#include "trainer/fault.h"
 #include "trainer/model.h"
 #include "trainer/optim.h"
 #include "trainer/rng.h"
@@ -102,6 +103,7 @@ typedef struct {
 	double hist[TRAIN_MAX_HIST];
 	int hist_n, hist_pos;
 	int data_warned;
+	fault_t fault;		/* ENGRAM_FAULT, parsed at start */
 } trainer_t;
 
 /*
