@@ -16,9 +16,10 @@
  * same product for every occurrence of a token, so this is exact, and it
  * removes layer 0's T*B-row input GEMMs (7.6% of char-rnn's FLOPs).  Not
  * with dropout on the embedding: the mask differs per occurrence.  The
- * table lives in dh, which is free whenever the table is in use (before
- * the output layer writes dh in forward; after layer 0's step loop has
- * spent it in backward), so it costs no memory.
+ * table has memory of its own, V x 4H floats, at most the size of dh
+ * (tab_fits): about 0.5 MiB for char-rnn.  (It once shared dh's memory,
+ * which was correct only for as long as every use of dh kept out of the
+ * table's lifetime.)
  *
  * Every activation of a window is stored time-major (row t*B + b), so the
  * T*B rows of a layer are one matrix and the weight gradients of a whole
@@ -75,9 +76,9 @@ struct model_work {
 	 * per layer and window: Wh (H x 4H) in forward, Wh^T (4H x H) in
 	 * backward; gs_packed_floats of the larger of the two. */
 	float *wpack;
-	/* Only when tab_fits (see the top): V x 4H over the start of dh,
-	 * layer 0's input term per token id, emb * Wx + b, in forward; d loss
-	 * / d that term summed by token id in backward. */
+	/* Only when tab_fits (see the top): V x 4H, layer 0's input term
+	 * per token id, emb * Wx + b, in forward; d loss / d that term summed
+	 * by token id in backward. */
 	float *tab;
 };
 
@@ -409,6 +410,18 @@ static int tab_fits(const model_cfg_t *c, double TB)
 	return 2 * V <= TB && V * 4 * c->hidden <= TB * rowf;
 }
 
+static size_t tab_bytes(const model_cfg_t *c)
+{
+	return (size_t)c->vocab * 4 * c->hidden * sizeof(float);
+}
+
+size_t model_table_bytes(const model_cfg_t *cfg, int T, int B)
+{
+	if (model_cfg_check(cfg, NULL) || T < 1 || B < 1)
+		return 0;
+	return tab_fits(cfg, (double)T * B) ? tab_bytes(cfg) : 0;
+}
+
 /* Reserve bytes at *off; a pointer into base, or NULL when only counting. */
 static void *carve(char *base, size_t *off, size_t bytes)
 {
@@ -467,7 +480,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 	w->dh_rec = carve(base, &off, (size_t)B * H * f);
 	w->dc = carve(base, &off, (size_t)B * H * f);
 	w->wpack = carve(base, &off, wpack_floats(c) * f);
-	w->tab = tab_fits(c, (double)TB) ? w->dh : NULL;
+	w->tab = tab_fits(c, (double)TB) ? carve(base, &off, tab_bytes(c)) : NULL;
 	return off;
 }
 
@@ -478,7 +491,8 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 {
 	double TB = (double)T * B, H = c->hidden, E = c->embed, L = c->layers;
-	double per_row = 2 + 2 * E + 9 * L * H + 4 * H + (E > H ? E : H);
+	/* dh, and layer 0's table (at most dh's size: tab_fits) */
+	double per_row = 2 + 2 * E + 9 * L * H + 4 * H + 2 * (E > H ? E : H);
 	/* any output width N <= V needs at most min(TB, cap(N)) * N floats,
 	 * which is at most the full softmax's figure */
 	double cap = MODEL_OUT_BLOCK_BYTES / (4.0 * c->vocab) + SM_BLOCK_MIN_ROWS;
@@ -488,7 +502,7 @@ static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 	floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
 		 2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
-	       WORK_ALIGN * (6 * L + 17);	/* one round-up per carve */
+	       WORK_ALIGN * (6 * L + 18);	/* one round-up per carve */
 }
 
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)

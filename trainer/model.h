@@ -180,6 +180,9 @@ void model_state_free(model_state_t *s);
  * and one block of the output layer's logits (see model_logits), so a
  * caller can say it before trying. */
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B);
+/* The part of model_work_bytes that is layer 0's per-token table: V x 4H
+ * floats when layer 0 can run by it (see model_layer0_by_table), else 0. */
+size_t model_table_bytes(const model_cfg_t *cfg, int T, int B);
 /* Returns NULL with a message in e (naming the size) when out of memory. */
 model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e);
 void model_work_free(model_work_t *w);

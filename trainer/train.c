@@ -390,6 +390,7 @@ static void print_start(trainer_t *tr)
 	const train_cfg_t *c = &tr->cfg;
 	const model_cfg_t *m = &tr->mcfg;
 	size_t wbytes = model_work_bytes(m, c->bptt, tr->micro);
+	size_t tbytes = model_table_bytes(m, c->bptt, tr->micro);
 
 	if (tr->comm->rank != 0)
 		return;
@@ -400,9 +401,12 @@ static void print_start(trainer_t *tr)
 	       m->embed, m->layers, m->hidden, m->tie ? ", tied" : "", m->dropout,
 	       tr->model.n, (double)tr->model.n * 4 / 1048576.0);
 	print_softmax(tr);
-	printf("  batch %d per rank, global batch %d, bptt %d%s; activations %.1f MiB per rank\n",
+	printf("  batch %d per rank, global batch %d, bptt %d%s; activations %.1f MiB per rank",
 	       c->batch, c->batch * tr->comm->size, c->bptt,
 	       c->accum > 1 ? " (micro-batches)" : "", (double)wbytes / 1048576.0);
+	if (tbytes)
+		printf(" (layer 0's token table %.2f MiB)", (double)tbytes / 1048576.0);
+	printf("\n");
 	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
 	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
 	       (long long)tr->total_steps);
