@@ -231,6 +231,34 @@ out:
 	return rc;
 }
 
+int text_tokenize(const char *name, tok_kind_t kind, const char *s, size_t n,
+		  int final_eos, text_tok_fn fn, void *ctx, err_t *e)
+{
+	text_scan_t sc = { .path = name, .begin = 0, .end = n, .kind = kind, .fn = fn,
+			   .ctx = ctx };
+	scan_state_t *st = err_calloc(1, sizeof(*st), "tokenizer state", e);
+	int rc = -1;
+
+	if (!st)
+		return -1;
+	st->sc = &sc;
+	for (size_t i = 0; i < n; i++)
+		if (feed(st, (unsigned char)s[i], i, e))
+			goto out;
+	st->last = n ? (unsigned char)s[n - 1] : 0;
+	if (final_eos || kind != TOK_WORD) {
+		rc = finish(st, e);
+	} else if (st->u.need) {
+		err_set(e, "%s: invalid UTF-8 at byte %zu: the text ends inside a sequence",
+			name, n);
+	} else {
+		rc = end_word(st, e);
+	}
+out:
+	free(st);
+	return rc;
+}
+
 int text_find_cut(const char *path, uint64_t target, uint64_t size,
 		  tok_kind_t kind, uint64_t *cut, err_t *e)
 {

@@ -50,6 +50,15 @@ int text_utf8_check(const char *s, size_t n, size_t *at, const char **why);
 
 int text_scan(const text_scan_t *sc, err_t *e);
 
+/*
+ * The same tokenizer over s[0..n) in memory (a prime text, a sentence to
+ * score); name stands for the file in messages.  final_eos 0 leaves out
+ * the <eos> that a word text gets at its end without a '\n' (a prime text
+ * goes on where it stops).
+ */
+int text_tokenize(const char *name, tok_kind_t kind, const char *s, size_t n,
+		  int final_eos, text_tok_fn fn, void *ctx, err_t *e);
+
 /* Size of a regular file; refuses directories and missing files. */
 int text_file_size(const char *path, uint64_t *size, err_t *e);
 

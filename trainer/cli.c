@@ -70,6 +70,9 @@ int cli_parse(const char *cmd, int argc, char **argv, int first,
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			return 1;
+		/* -o, the one short flag, for the commands that have --output */
+		if (!strcmp(a, "-o") && cli_find(opts, nopts, "--output"))
+			a = "--output";
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			if (*npos == maxpos)
 				return err_set(e, "engram %s: unexpected argument '%s'", cmd, a);

@@ -24,8 +24,9 @@ typedef struct {
 } cli_opt_t;
 
 /*
- * Parses argv[first..argc): flags per the table ("--x V" or "--x=V"),
- * everything else into pos[] (at most maxpos).  Returns 0, 1 when -h or
+ * Parses argv[first..argc): flags per the table ("--x V" or "--x=V"; "-o V"
+ * for a table that has --output), everything else into pos[] (at most
+ * maxpos).  Returns 0, 1 when -h or
  * --help was given, or -1 with a message naming the command and the flag.
  */
 int cli_parse(const char *cmd, int argc, char **argv, int first,

@@ -35,17 +35,6 @@ static tstats_t stats(const float *x, size_t n)
 	return s;
 }
 
-/* A run directory means its newest checkpoint. */
-static int resolve(const char *path, char *out, size_t n, err_t *e)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return ckpt_find_latest(path, out, n, e);
-	snprintf(out, n, "%s", path);
-	return 0;
-}
-
 static size_t tsize(const model_tensor_t *t)
 {
 	return (size_t)t->rows * (size_t)t->cols;
@@ -61,7 +50,7 @@ static int info(const char *arg, int json, err_t *e)
 	json_t j;
 	int rc = 0;
 
-	if (resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
+	if (weights_resolve(arg, path, sizeof(path), e) || weights_load(path, &m, &meta, NULL, e))
 		return -1;
 	model_cutoffs_str(&m.cfg, cut, sizeof(cut));
 	if (m.cfg.softmax == MODEL_SOFTMAX_ADAPTIVE)
@@ -332,7 +321,7 @@ static int export_weights(const char *arg, const char *out, int force, err_t *e)
 	vocab_t v;
 	int rc;
 
-	if (resolve(arg, path, sizeof(path), e) || check_output(path, out, force, e))
+	if (weights_resolve(arg, path, sizeof(path), e) || check_output(path, out, force, e))
 		return -1;
 	if (vocab_init(&v, e))
 		return -1;
@@ -363,9 +352,6 @@ int cmd_ckpt(int argc, char **argv)
 	int nopts = sizeof(opts) / sizeof(opts[0]);
 	err_t e;
 
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = "--output";
 	rc = cli_parse("ckpt", argc, argv, 2, opts, nopts, pos, 8, &npos, &e);
 	if (rc == 1 || (rc == 0 && npos == 0)) {
 		cli_usage(rc == 1 ? stdout : stderr,

@@ -60,10 +60,14 @@ static int run(const sample_args_t *a, err_t *e)
 	}
 	t = (sample_tok_t){ .vocab = v.n ? &v : NULL, .unk_id = meta.unk_id,
 			    .eos_id = meta.eos_id, .vocab_size = (int)meta.vocab };
-	snprintf(t.tokenizer, sizeof(t.tokenizer), "%s", meta.tokenizer);
-	if (strcmp(t.tokenizer, "byte") && !t.vocab) {
+	if (tok_kind_parse(meta.tokenizer, &t.kind)) {
+		err_set(e, "%s: tokenizer '%s' (expected byte, char or word)", a->ckpt,
+			meta.tokenizer);
+		goto out;
+	}
+	if (t.kind != TOK_BYTE && !t.vocab) {
 		err_set(e, "%s: the weights carry no vocabulary for tokenizer '%s'", a->ckpt,
-			t.tokenizer);
+			meta.tokenizer);
 		goto out;
 	}
 	if (model_state_init(&s, &m.cfg, 1, e))
@@ -89,7 +93,7 @@ static int run(const sample_args_t *a, err_t *e)
 		sample_decode(&t, id, &line_open, stdout);
 		z = feed(&m, w, &s, id, lp);
 	}
-	if (line_open || strcmp(t.tokenizer, "word"))
+	if (line_open || t.kind != TOK_WORD)
 		fputc('\n', stdout);
 	rc = 0;
 out_state:

@@ -41,10 +41,6 @@ int prepare_args_parse(int argc, char **argv, prepare_cfg_t *cfg, int *quiet,
 
 	memset(cfg, 0, sizeof(*cfg));
 	*quiet = 0;
-	/* -o is the one short flag: rewrite it before the table parse. */
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = "--output";
 	rc = cli_parse("prepare", argc, argv, 2, opts, nopts, pos, 3, &npos, e);
 	if (rc == 1) {
 		cli_usage(help, "engram prepare [FLAGS] -o OUT.h5 TEXT | TRAIN VALID TEST",

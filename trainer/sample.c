@@ -5,72 +5,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int lookup(const sample_tok_t *t, const char *s, size_t len, int32_t *id,
-		  err_t *e)
-{
-	int64_t x = vocab_find(t->vocab, s, len);
+/* Where text_tokenize's tokens go. */
+typedef struct {
+	const sample_tok_t *t;
+	int32_t *ids;
+	int max, n;
+} encode_t;
 
-	if (x < 0)
-		x = t->unk_id;
-	if (x < 0)
-		return err_set(e, "prime text: '%.*s' is not in the model's vocabulary (and it has no <unk>)",
-			       (int)len, s);
-	*id = (int32_t)x;
+static int put_token(void *ctx, const char *s, size_t len, err_t *e)
+{
+	encode_t *en = ctx;
+	const sample_tok_t *t = en->t;
+	int64_t x;
+
+	if (en->n == en->max)
+		return err_set(e, "prime text: longer than %d tokens", en->max);
+	if (t->kind == TOK_BYTE) {
+		x = (unsigned char)s[0];
+	} else if (t->kind == TOK_WORD && len == strlen(TEXT_EOS) && !memcmp(s, TEXT_EOS, len)) {
+		x = t->eos_id;
+		if (x < 0)
+			return err_set(e, "prime text: the vocabulary has no <eos> for a line end");
+	} else {
+		x = vocab_find(t->vocab, s, len);
+		if (x < 0)
+			x = t->unk_id;
+		if (x < 0)
+			return err_set(e, "prime text: '%.*s' is not in the model's vocabulary "
+				       "(and it has no <unk>)", (int)len, s);
+	}
+	en->ids[en->n++] = (int32_t)x;
 	return 0;
-}
-
-static int utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 }
 
 int sample_encode(const sample_tok_t *t, const char *text, int32_t *ids,
 		  int max, int *n, err_t *e)
 {
-	const char *p = text;
+	encode_t en = { t, ids, max, 0 };
+	int rc = text_tokenize("prime text", t->kind, text, strlen(text), 0, put_token, &en, e);
 
-	*n = 0;
-	while (*p) {
-		size_t len;
-		int32_t id = 0;
-
-		if (*n == max)
-			return err_set(e, "prime text: longer than %d tokens", max);
-		if (!strcmp(t->tokenizer, "byte")) {
-			ids[(*n)++] = (uint8_t)*p++;
-			continue;
-		}
-		if (!strcmp(t->tokenizer, "char")) {
-			len = (size_t)utf8_len((unsigned char)*p);
-			if (strnlen(p, len) < len)
-				return err_set(e, "prime text: invalid UTF-8");
-		} else {
-			if (*p == '\n') {
-				if (t->eos_id < 0)
-					return err_set(e, "prime text: the vocabulary has no <eos> for a line end");
-				ids[(*n)++] = (int32_t)t->eos_id;
-				p++;
-				continue;
-			}
-			if (strchr(" \t\r\v\f", *p)) {
-				p++;
-				continue;
-			}
-			len = strcspn(p, " \t\r\v\f\n");
-		}
-		if (lookup(t, p, len, &id, e))
-			return -1;
-		ids[(*n)++] = id;
-		p += len;
-	}
-	return 0;
+	*n = en.n;
+	return rc;
 }
 
 int32_t sample_start_id(const sample_tok_t *t)
 {
 	int64_t x = -1;
 
-	if (!strcmp(t->tokenizer, "byte"))
+	if (t->kind == TOK_BYTE)
 		return '\n';
 	if (t->eos_id >= 0)
 		return (int32_t)t->eos_id;
@@ -81,13 +63,13 @@ int32_t sample_start_id(const sample_tok_t *t)
 
 void sample_decode(const sample_tok_t *t, int32_t id, int *line_open, FILE *f)
 {
-	if (!strcmp(t->tokenizer, "byte")) {
+	if (t->kind == TOK_BYTE) {
 		fputc(id, f);
 		return;
 	}
 	if (!t->vocab || id < 0 || (size_t)id >= t->vocab->n)
 		return;
-	if (!strcmp(t->tokenizer, "word")) {
+	if (t->kind == TOK_WORD) {
 		if (id == t->eos_id) {
 			fputc('\n', f);
 			*line_open = 0;

@@ -10,18 +10,20 @@
 #include <stdio.h>
 
 #include "io/err.h"
+#include "io/text.h"
 #include "io/vocab.h"
 #include "trainer/rng.h"
 
 typedef struct {
-	char tokenizer[16];	/* byte, char or word */
+	tok_kind_t kind;	/* the data set's tokenizer */
 	const vocab_t *vocab;	/* NULL for byte */
 	int64_t unk_id, eos_id;
 	int vocab_size;
 } sample_tok_t;
 
-/* Ids of text into ids[0..*n) (at most max); unknown tokens become <unk>,
- * or fail naming the token when there is none. */
+/* Ids of text into ids[0..*n) (at most max), by the data set's own
+ * tokenizer (io/text.c) without the final <eos>; unknown tokens become
+ * <unk>, or fail naming the token when there is none. */
 int sample_encode(const sample_tok_t *t, const char *text, int32_t *ids,
 		  int max, int *n, err_t *e);
 

@@ -83,19 +83,23 @@ int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
 	return ckpt_commit(&w, e);
 }
 
+int weights_resolve(const char *path, char *out, size_t n, err_t *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return ckpt_find_latest(path, out, n, e);
+	if (snprintf(out, n, "%s", path) >= (int)n)
+		return err_set(e, "%.200s...: path longer than %zu bytes", path, n - 1);
+	return 0;
+}
+
 int weights_open(const char *path, ckpt_t *c, model_t *m, err_t *e)
 {
 	char file[4600];
-	struct stat st;
 	model_cfg_t cfg;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (ckpt_find_latest(path, file, sizeof(file), e))
-			return -1;
-	} else {
-		snprintf(file, sizeof(file), "%s", path);
-	}
-	if (ckpt_open(c, file, e))
+	if (weights_resolve(path, file, sizeof(file), e) || ckpt_open(c, file, e))
 		return -1;
 	weights_cfg(&c->meta, &cfg);
 	/* The shapes a file declares are believed only once its datasets

@@ -23,6 +23,11 @@ int weights_put(ckpt_writer_t *w, const model_t *m, const char *group,
 int weights_get(ckpt_t *c, const model_t *m, const char *group, float *buf,
 		err_t *e);
 
+/* The file path names: a run directory means its newest checkpoint
+ * (ckpt_find_latest), anything else itself.  Every command that takes a
+ * checkpoint resolves it here. */
+int weights_resolve(const char *path, char *out, size_t n, err_t *e);
+
 /* A weights-only file: config, vocabulary (may be NULL), parameters. */
 int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
 		 const vocab_t *vocab, err_t *e);
