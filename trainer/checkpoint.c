@@ -25,6 +25,7 @@
 #include "io/ckpt.h"
 #include "io/h5.h"
 #include "trainer/fault.h"
+#include "trainer/train_state.h"
 #include "trainer/trainer.h"
 #include "trainer/weights.h"
 
@@ -37,17 +38,13 @@ typedef struct {
 	int status;		/* 0 ok, 1 unusable for this run, -1 failed */
 	char msg[ERR_MSG_MAX];
 	int same_layout;
-	int64_t epoch, window, step, tokens, skipped;
-	double val_loss, best_val, last_gnorm;
-	train_logwin_t lw;
-	double lr, sched_best;
-	int64_t bad_epochs, sched_epoch, opt_t;
-	int64_t nranks, batch, bptt, accum, stream_len, windows;
+	ts_val_t v[TS_N];	/* the /train attributes, by train_state.h's table */
 	int64_t has_m, has_v;
-	double lr_scale;
-	int64_t rollbacks;
 	int64_t metrics_offset;	/* bytes of the log before the stored part */
 } resume_hdr_t;
+
+/* An integer row of h's table, by its TS_ name without the prefix. */
+#define V(row) (h->v[TS_##row].i)
 
 /* Floats of carried state per rank: accum micro-batches x L x micro x H. */
 static size_t state_floats(const trainer_t *tr)
@@ -88,37 +85,6 @@ static void unpack_state(trainer_t *tr, const float *h, const float *c)
 }
 
 /* ---- writing (rank 0) ---- */
-
-static int put_train_attrs(hid_t g, const trainer_t *tr, err_t *e)
-{
-	const sched_t *s = &tr->sched;
-	const ds_layout_t *l = &tr->lay;
-
-	return h5_attr_put_i64(g, "epoch", tr->epoch, e) ||
-	       h5_attr_put_i64(g, "window", tr->window, e) ||
-	       h5_attr_put_i64(g, "step", tr->step, e) ||
-	       h5_attr_put_i64(g, "tokens", tr->tokens, e) ||
-	       h5_attr_put_i64(g, "skipped", tr->skipped, e) ||
-	       h5_attr_put_f64(g, "val_loss", tr->val_loss, e) ||
-	       h5_attr_put_f64(g, "best_val", tr->best_val, e) ||
-	       h5_attr_put_f64(g, "last_gnorm", tr->last_gnorm, e) ||
-	       h5_attr_put_f64(g, "log_loss_sum", tr->lw.loss_sum, e) ||
-	       h5_attr_put_f64(g, "log_tok_sum", tr->lw.tok_sum, e) ||
-	       h5_attr_put_i64(g, "log_steps", tr->lw.steps, e) ||
-	       h5_attr_put_f64(g, "sched_lr", s->lr, e) ||
-	       h5_attr_put_f64(g, "sched_best_val", s->best_val, e) ||
-	       h5_attr_put_i64(g, "sched_bad_epochs", s->bad_epochs, e) ||
-	       h5_attr_put_i64(g, "sched_epoch", s->epoch, e) ||
-	       h5_attr_put_i64(g, "optim_t", tr->opt.t, e) ||
-	       h5_attr_put_f64(g, "lr_scale", tr->lr_scale, e) ||
-	       h5_attr_put_i64(g, "rollbacks", tr->rollbacks, e) ||
-	       h5_attr_put_i64(g, "nranks", tr->comm->size, e) ||
-	       h5_attr_put_i64(g, "batch", tr->cfg.batch, e) ||
-	       h5_attr_put_i64(g, "bptt", tr->cfg.bptt, e) ||
-	       h5_attr_put_i64(g, "accum", tr->cfg.accum, e) ||
-	       h5_attr_put_i64(g, "stream_len", l->stream_len, e) ||
-	       h5_attr_put_i64(g, "windows", l->windows, e) ? -1 : 0;
-}
 
 /* The last at most `keep` bytes of the file at path before offset n,
  * starting at a line: *buf and *len get them, *skipped the bytes before
@@ -227,7 +193,7 @@ static int write_full(ckpt_stage_t *s, err_t *e)
 	    ckpt_put_meta(&w, &meta, e))
 		goto fail;
 	g = ckpt_group(&w, "train", e);
-	if (g < 0 || put_train_attrs(g, tr, e) ||
+	if (g < 0 || ts_put(g, tr, e) ||
 	    h5_put_u64(g, "rng", s->rng, (size_t)tr->comm->size, 4, path, e) ||
 	    h5_put_bytes(g, "metrics", s->metrics, s->mlen, path, e) ||
 	    h5_attr_put_i64(g, "metrics_offset", s->skipped, e))
@@ -602,32 +568,6 @@ static int check_shape(const trainer_t *tr, const ckpt_meta_t *m, err_t *e)
 	return check_softmax(c, m, e);
 }
 
-static int get_attrs(hid_t g, const char *path, resume_hdr_t *h, err_t *e)
-{
-	return h5_attr_get_i64(g, path, "epoch", &h->epoch, e) ||
-	       h5_attr_get_i64(g, path, "window", &h->window, e) ||
-	       h5_attr_get_i64(g, path, "step", &h->step, e) ||
-	       h5_attr_get_i64(g, path, "tokens", &h->tokens, e) ||
-	       h5_attr_get_i64(g, path, "skipped", &h->skipped, e) ||
-	       h5_attr_get_f64(g, path, "val_loss", &h->val_loss, e) ||
-	       h5_attr_get_f64(g, path, "best_val", &h->best_val, e) ||
-	       h5_attr_get_f64(g, path, "last_gnorm", &h->last_gnorm, e) ||
-	       h5_attr_get_f64(g, path, "log_loss_sum", &h->lw.loss_sum, e) ||
-	       h5_attr_get_f64(g, path, "log_tok_sum", &h->lw.tok_sum, e) ||
-	       h5_attr_get_i64(g, path, "log_steps", &h->lw.steps, e) ||
-	       h5_attr_get_f64(g, path, "sched_lr", &h->lr, e) ||
-	       h5_attr_get_f64(g, path, "sched_best_val", &h->sched_best, e) ||
-	       h5_attr_get_i64(g, path, "sched_bad_epochs", &h->bad_epochs, e) ||
-	       h5_attr_get_i64(g, path, "sched_epoch", &h->sched_epoch, e) ||
-	       h5_attr_get_i64(g, path, "optim_t", &h->opt_t, e) ||
-	       h5_attr_get_i64(g, path, "nranks", &h->nranks, e) ||
-	       h5_attr_get_i64(g, path, "batch", &h->batch, e) ||
-	       h5_attr_get_i64(g, path, "bptt", &h->bptt, e) ||
-	       h5_attr_get_i64(g, path, "accum", &h->accum, e) ||
-	       h5_attr_get_i64(g, path, "stream_len", &h->stream_len, e) ||
-	       h5_attr_get_i64(g, path, "windows", &h->windows, e) ? -1 : 0;
-}
-
 /* Rank 0: everything from the file; *usable = 0 for a refusal. */
 static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 		      float **allh, float **allc, char **metrics, size_t *mlen,
@@ -652,27 +592,22 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 	if (H5Lexists(c->file, "train", H5P_DEFAULT) <= 0)
 		return err_set(e, "%s: group 'train' is missing", c->path);
 	g = H5Gopen2(c->file, "train", H5P_DEFAULT);
-	rc = g < 0 || get_attrs(g, c->path, h, e);
-	h->lr_scale = 1.0;
-	if (!rc && h5_attr_exists(g, "lr_scale") &&
-	    (h5_attr_get_f64(g, c->path, "lr_scale", &h->lr_scale, e) ||
-	     h5_attr_get_i64(g, c->path, "rollbacks", &h->rollbacks, e)))
-		rc = -1;
-	if (!rc && (h->nranks < 1 || h->nranks > 1 << 20 || h->epoch < 1 || h->window < 0 ||
-		    h->step < 0 || h->opt_t < 0))
+	rc = g < 0 || ts_get(g, c->path, h->v, e);
+	if (!rc && (V(NRANKS) < 1 || V(NRANKS) > 1 << 20 || V(EPOCH) < 1 || V(WINDOW) < 0 ||
+		    V(STEP) < 0 || V(OPTIM_T) < 0))
 		rc = err_set(e, "%s: the training progress it holds is out of range", c->path);
 	if (!rc)
-		h->same_layout = h->nranks == tr->comm->size && h->batch == tr->cfg.batch &&
-				 h->bptt == tr->cfg.bptt && h->accum == tr->cfg.accum &&
-				 h->stream_len == tr->lay.stream_len;
+		h->same_layout = V(NRANKS) == tr->comm->size && V(BATCH) == tr->cfg.batch &&
+				 V(BPTT) == tr->cfg.bptt && V(ACCUM) == tr->cfg.accum &&
+				 V(STREAM_LEN) == tr->lay.stream_len;
 	if (!rc && h->same_layout) {
-		*rng = err_malloc((size_t)h->nranks * 4 * sizeof(uint64_t), "rng", e);
-		*allh = err_malloc((size_t)h->nranks * per * sizeof(float), "state", e);
-		*allc = err_malloc((size_t)h->nranks * per * sizeof(float), "state", e);
+		*rng = err_malloc((size_t)V(NRANKS) * 4 * sizeof(uint64_t), "rng", e);
+		*allh = err_malloc((size_t)V(NRANKS) * per * sizeof(float), "state", e);
+		*allc = err_malloc((size_t)V(NRANKS) * per * sizeof(float), "state", e);
 		rc = !*rng || !*allh || !*allc ||
-		     h5_get_u64(g, "rng", *rng, (size_t)h->nranks, 4, c->path, e) ||
-		     ckpt_read_tensor(c, "train", "h", h->nranks, (int64_t)per, *allh, e) ||
-		     ckpt_read_tensor(c, "train", "c", h->nranks, (int64_t)per, *allc, e);
+		     h5_get_u64(g, "rng", *rng, (size_t)V(NRANKS), 4, c->path, e) ||
+		     ckpt_read_tensor(c, "train", "h", V(NRANKS), (int64_t)per, *allh, e) ||
+		     ckpt_read_tensor(c, "train", "c", V(NRANKS), (int64_t)per, *allc, e);
 	}
 	if (!rc)
 		rc = h5_get_bytes(g, "metrics", CKPT_MAX_METRICS, metrics, mlen, c->path, e);
@@ -755,29 +690,15 @@ static int restore_metrics(trainer_t *tr, const char *buf, size_t len, int64_t o
 
 static void apply(trainer_t *tr, const resume_hdr_t *h)
 {
-	tr->step = h->step;
-	tr->tokens = h->tokens;
-	tr->skipped = h->skipped;
-	tr->epoch = (int)h->epoch;
-	tr->window = h->window;
-	tr->val_loss = h->val_loss;
-	tr->best_val = h->best_val;
-	tr->last_gnorm = h->last_gnorm;
-	tr->lw = h->lw;
-	tr->sched.lr = h->lr;
-	tr->sched.best_val = h->sched_best;
-	tr->sched.bad_epochs = (int)h->bad_epochs;
-	tr->sched.epoch = (int)h->sched_epoch;
-	tr->opt.t = h->opt_t;
-	tr->lr_scale = h->lr_scale;
-	tr->rollbacks = h->rollbacks;
-	tr->last_ckpt_step = h->step;
+	tr->lw = (train_logwin_t){ 0 };	/* its timings are this process's */
+	ts_restore(tr, h->v);
+	tr->last_ckpt_step = h->v[TS_STEP].i;
 	if (!h->same_layout) {
 		/* the same fraction of every stream, in the new layout */
-		double frac = h->stream_len > 0 ? (double)h->window * h->bptt / h->stream_len : 0;
+		double frac = V(STREAM_LEN) > 0 ? (double)V(WINDOW) * V(BPTT) / V(STREAM_LEN) : 0;
 
 		tr->window = (int64_t)(frac * tr->lay.stream_len / tr->cfg.bptt);
-		if (h->window >= h->windows || tr->window > tr->lay.windows)
+		if (V(WINDOW) >= V(WINDOWS) || tr->window > tr->lay.windows)
 			tr->window = tr->lay.windows;
 		tr->lw = (train_logwin_t){ 0 };
 	}
@@ -863,9 +784,9 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 			printf("  layout changed (%lld ranks x batch %lld, bptt %lld -> %d x %d, bptt %d): "
 			       "data position mapped from window %lld/%lld to %lld/%lld; "
 			       "warning: the carried LSTM state starts from zero\n",
-			       (long long)h->nranks, (long long)h->batch, (long long)h->bptt,
-			       c->size, tr->cfg.batch, tr->cfg.bptt, (long long)h->window,
-			       (long long)h->windows, (long long)tr->window,
+			       (long long)V(NRANKS), (long long)V(BATCH), (long long)V(BPTT),
+			       c->size, tr->cfg.batch, tr->cfg.bptt, (long long)V(WINDOW),
+			       (long long)V(WINDOWS), (long long)tr->window,
 			       (long long)tr->lay.windows);
 		if (old_json[0] &&
 		    train_cfg_json_diff(old_json, tr->json, NULL, note_change, &ch))

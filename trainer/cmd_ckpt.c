@@ -10,6 +10,7 @@
 #include "io/json.h"
 #include "trainer/cli.h"
 #include "trainer/config.h"
+#include "trainer/train_state.h"
 #include "trainer/cmds.h"
 #include "trainer/weights.h"
 
@@ -38,6 +39,53 @@ static tstats_t stats(const float *x, size_t n)
 static size_t tsize(const model_tensor_t *t)
 {
 	return (size_t)t->rows * (size_t)t->cols;
+}
+
+/* A full checkpoint's resumable state, row by row of train_state.h's
+ * table: a "train" object in j, or lines on stdout.  Weights-only files
+ * have none. */
+static int print_state(ckpt_t *c, json_t *j, err_t *e)
+{
+	ts_val_t v[TS_N];
+	hid_t g;
+	int rc, col = 0;
+
+	if (H5Lexists(c->file, "train", H5P_DEFAULT) <= 0)
+		return 0;
+	g = H5Gopen2(c->file, "train", H5P_DEFAULT);
+	if (g < 0)
+		return err_set(e, "%s: cannot open group 'train'", c->path);
+	rc = ts_get(g, c->path, v, e);
+	H5Gclose(g);
+	if (rc)
+		return -1;
+	if (j)
+		json_begin(j, "train");
+	else
+		printf("  training state (/train):");
+	for (int k = 0; k < TS_N; k++) {
+		const ts_field_t *f = &ts_fields[k];
+		char val[40];
+
+		if (f->type == TS_F64)
+			snprintf(val, sizeof(val), "%.17g", v[k].f);
+		else
+			snprintf(val, sizeof(val), "%lld", (long long)v[k].i);
+		if (j && f->type == TS_F64)
+			json_num(j, f->name, "%.17g", v[k].f);
+		else if (j)
+			json_int(j, f->name, v[k].i);
+		else {
+			/* "name value" pairs, lines of about 70 columns */
+			col = !col || col > 64 ? printf("\n    ") - 1 : col + printf(", ");
+			col += printf("%s %s", f->name, val);
+		}
+	}
+	if (j)
+		json_end(j);
+	else
+		printf("\n");
+	return 0;
 }
 
 static int info(const char *arg, int json, err_t *e)
@@ -133,12 +181,16 @@ static int info(const char *arg, int json, err_t *e)
 		json_end_array(&j);
 		json_int(&j, "raw", (long long)raw_all);
 		json_int(&j, "stored", (long long)stored_all);
+		rc = print_state(&c, &j, e);
 		json_end(&j);
-		rc = json_print(&j, e);
+		rc = rc ? rc : json_print(&j, e);
 	} else
+	{
 		printf("  total: %llu bytes raw, %llu stored (compression %.2fx)\n",
 		       (unsigned long long)raw_all, (unsigned long long)stored_all,
 		       stored_all ? (double)raw_all / (double)stored_all : 0.0);
+		rc = print_state(&c, NULL, e);
+	}
 	json_free(&j);
 	ckpt_close(&c);
 	model_free(&m);

@@ -1141,6 +1141,7 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	}
 	tr->cfg = *cfg;
 	tr->comm = c;
+	tr->nranks = c->size;
 	tr->ckpt_async = !strcmp(cfg->ckpt_async, "on");
 	tr->ds.file = -1;
 	tr->lock_fd = -1;

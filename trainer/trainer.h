@@ -61,6 +61,7 @@ typedef struct {
 	sched_cfg_t scfg;
 	comm_t *comm;
 	int threads, eval_batch, micro;	/* micro = streams per micro-batch */
+	int nranks;		/* comm->size, where the state table finds it */
 	ds_t ds;
 	vocab_t vocab;
 	ds_layout_t lay;
