@@ -57,9 +57,9 @@ sources() {
 	case $1 in
 	ds) echo io/err.c io/h5.c io/vocab.c io/ds.c io/prepare.c io/text.c io/sha256.c io/atomic.c ;;
 	ckpt) echo io/err.c io/h5.c io/vocab.c io/ckpt.c io/atomic.c io/json.c io/text.c io/sha256.c trainer/weights.c \
-		trainer/model.c trainer/config.c trainer/cli.c trainer/optim.c trainer/sched.c ;;
+		trainer/nn/model.c trainer/nn/softmax.c trainer/nn/adaptive.c trainer/config.c trainer/cli.c trainer/optim.c trainer/sched.c ;;
 	cli) echo io/err.c io/text.c io/sha256.c io/json.c trainer/cli.c trainer/prepare_args.c \
-		trainer/config.c trainer/model.c trainer/optim.c trainer/sched.c ;;
+		trainer/config.c trainer/nn/model.c trainer/nn/softmax.c trainer/nn/adaptive.c trainer/optim.c trainer/sched.c ;;
 	text) echo io/err.c io/text.c io/vocab.c io/sha256.c ;;
 	*) echo "fuzz.sh: unknown target '$1' (ds, ckpt, cli, text)" >&2; return 1 ;;
 	esac

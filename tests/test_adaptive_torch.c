@@ -21,8 +21,8 @@
 
 #include "tests/check.h"
 #include "tests/fixture.h"
-#include "trainer/adaptive.h"
-#include "trainer/model.h"
+#include "trainer/nn/adaptive.h"
+#include "trainer/nn/model.h"
 
 #define TOL 1e-5
 

@@ -12,7 +12,7 @@
 
 #include "comm/allreduce.h"
 #include "tests/check.h"
-#include "trainer/rng.h"
+#include "trainer/nn/rng.h"
 
 enum { D = 1000, R = 300, W = 7, N = D + R * W };
 

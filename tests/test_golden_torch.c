@@ -24,7 +24,7 @@
 
 #include "tests/check.h"
 #include "tests/fixture.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 
 #define TOL 1e-5
 

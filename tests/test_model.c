@@ -17,7 +17,7 @@
  * recurrence's packed small-M GEMM (gemm_small.h) against a naive loop.
  *
  * Build: gcc -std=c11 -O2 -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread
- *        tests/test_model.c trainer/model.c trainer/lstm_ref.c io/err.c
+ *        tests/test_model.c trainer/nn/model.c tests/lstm_ref.c io/err.c
  *        -lopenblas -lm
  */
 #include <math.h>
@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer/gemm_small.h"
-#include "trainer/lstm_ref.h"
-#include "trainer/model.h"
+#include "trainer/nn/gemm_small.h"
+#include "tests/lstm_ref.h"
+#include "trainer/nn/model.h"
 
 /* The out-of-memory test asks for terabytes; under ASan that must come back
  * as NULL like it does from glibc, not abort the run. */

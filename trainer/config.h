@@ -9,7 +9,7 @@
 
 #include "io/err.h"
 #include "trainer/cli.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 #include "trainer/optim.h"
 #include "trainer/sched.h"
 

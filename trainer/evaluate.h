@@ -10,7 +10,7 @@
 
 #include "comm/comm.h"
 #include "io/ds.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 
 typedef struct {
 	double loss;		/* mean nats per token over the split */

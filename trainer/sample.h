@@ -12,7 +12,7 @@
 #include "io/err.h"
 #include "io/text.h"
 #include "io/vocab.h"
-#include "trainer/rng.h"
+#include "trainer/nn/rng.h"
 
 typedef struct {
 	tok_kind_t kind;	/* the data set's tokenizer */

@@ -14,9 +14,9 @@
 #include "io/vocab.h"
 #include "trainer/config.h"
 #include "trainer/fault.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 #include "trainer/optim.h"
-#include "trainer/rng.h"
+#include "trainer/nn/rng.h"
 #include "trainer/sched.h"
 
 #define TRAIN_MAX_ACCUM 64

@@ -8,7 +8,7 @@
 
 #include "io/ckpt.h"
 #include "io/vocab.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 
 /* Fills meta's model-shape fields from m. */
 void weights_meta(const model_t *m, ckpt_meta_t *meta);

@@ -49,9 +49,9 @@
 
 #include "comm/allreduce.h"
 #include "comm/comm.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 #include "trainer/optim.h"
-#include "trainer/softmax.h"
+#include "trainer/nn/softmax.h"
 
 typedef struct {
 	const char *name;

@@ -17,7 +17,7 @@
 #include "io/vocab.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "trainer/config.h"
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 #include "trainer/weights.h"
 
 /* What `engram ckpt info` and `ckpt diff` do with the stored configuration. */

@@ -7,7 +7,7 @@
  * of every layer from one step to the one before.  Parameters are found
  * through the tensor table by name, not through model_t's views.
  */
-#include "trainer/lstm_ref.h"
+#include "tests/lstm_ref.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 
 /*
  * One window of T steps for B streams.  m gives only the configuration and

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trainer/model.h"
+#include "trainer/nn/model.h"
 
 /* Scratch for R rows (model.c carves it in the work area). */
 typedef struct {

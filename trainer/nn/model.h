@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 #include "io/err.h"
-#include "trainer/rng.h"
+#include "trainer/nn/rng.h"
 
 #define MODEL_MAX_LAYERS 8
 /* The output layer's logits are computed in row blocks of at most this

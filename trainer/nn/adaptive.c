@@ -8,9 +8,9 @@
  * over its projected row.  Both are the blocked softmax of softmax.h; only
  * the clusters that hold some row's target are computed.
  */
-#include "trainer/adaptive.h"
-#include "trainer/rowops.h"
-#include "trainer/softmax.h"
+#include "trainer/nn/adaptive.h"
+#include "trainer/nn/rowops.h"
+#include "trainer/nn/softmax.h"
 
 #include <assert.h>
 

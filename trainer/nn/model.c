@@ -25,12 +25,12 @@
  * T*B rows of a layer are one matrix and the weight gradients of a whole
  * window are one GEMM each.
  */
-#include "trainer/model.h"
-#include "trainer/adaptive.h"
-#include "trainer/gemm_small.h"
-#include "trainer/rowops.h"
-#include "trainer/softmax.h"
-#include "trainer/vmath.h"
+#include "trainer/nn/model.h"
+#include "trainer/nn/adaptive.h"
+#include "trainer/nn/gemm_small.h"
+#include "trainer/nn/rowops.h"
+#include "trainer/nn/softmax.h"
+#include "trainer/nn/vmath.h"
 
 #include <assert.h>
 #include <math.h>

@@ -5,10 +5,10 @@
  * gradient scale * (softmax - onehot) over the same memory), then the
  * block's two backward GEMMs while its rows are in cache.
  */
-#include "trainer/softmax.h"
-#include "trainer/model.h"
-#include "trainer/rowops.h"
-#include "trainer/vmath.h"
+#include "trainer/nn/softmax.h"
+#include "trainer/nn/model.h"
+#include "trainer/nn/rowops.h"
+#include "trainer/nn/vmath.h"
 
 #include <assert.h>
 #include <math.h>
