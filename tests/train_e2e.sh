@@ -53,6 +53,18 @@ for args in "--lr 1e39" "--lr 0" "--momentum -5" "--optimizer adam --beta1 2" \
 	[ "$rc" -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q -- "--${flag%% *} must be" <<<"$out" &&
 		[ ! -e "$dir/x/config.json" ] && ok || bad "train $args: exit $rc: $out"
 done
+# the limits the trainer sizes its buffers by: the flag check refuses one
+# past them (they once disagreed: --accum 1<<16 against 64 micro-batch
+# states), and the edge itself runs
+for args in "--accum 65 --batch 65" "--spike-window 100001" "--spike-window 1"; do
+	out=$("$engram" train --data "$dir/toy.h5" --run-dir "$dir/x" $args 2>&1)
+	rc=$?
+	flag=${args#--}
+	[ "$rc" -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q -- "--${flag%% *} must be in" <<<"$out" &&
+		[ ! -e "$dir/x/config.json" ] && ok || bad "train $args: exit $rc: $out"
+done
+train "$dir/edge" --accum 64 --batch 64 --bptt 4 --spike-window 100000 --steps 2 > /dev/null 2>&1 &&
+	ok || bad "--accum 64 --spike-window 100000 (the limits themselves) did not train"
 # a diverging update (lr 3e38 fits a float) never becomes a checkpoint: the
 # one written before stays, and the run ends with a message.  Which guard
 # stops it depends on the CPU's GEMM kernel: weights of ~1e36 give an

@@ -316,7 +316,7 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	if (range_i("--batch", c->batch, 1, 1 << 20, e) ||
 	    range_i("--bptt", c->bptt, 1, 1 << 20, e) ||
 	    range_i("--epochs", c->epochs, 1, 1 << 20, e) ||
-	    range_i("--accum", c->accum, 1, 1 << 16, e) ||
+	    range_i("--accum", c->accum, 1, TRAIN_MAX_ACCUM, e) ||
 	    range_i("--steps", c->steps, 0, 1LL << 50, e) ||
 	    range_i("--threads", c->threads, 0, 1024, e) ||
 	    range_i("--eval-batch", c->eval_batch, 0, 1 << 20, e) ||
@@ -338,8 +338,9 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	if (strcmp(c->on_spike, "off") && strcmp(c->on_spike, "stop") &&
 	    strcmp(c->on_spike, "skip") && strcmp(c->on_spike, "rollback"))
 		return err_set(e, "--on-spike must be off, stop, skip or rollback (got '%s')", c->on_spike);
-	if (c->spike_window < 2 || c->spike_window > 100000)
-		return err_set(e, "--spike-window must be in 2 .. 100000 (got %d)", c->spike_window);
+	if (c->spike_window < 2 || c->spike_window > TRAIN_MAX_HIST)
+		return err_set(e, "--spike-window must be in 2 .. %d (got %d)", TRAIN_MAX_HIST,
+			       c->spike_window);
 	if (!(c->rollback_lr > 0 && c->rollback_lr <= 1) || c->max_rollbacks < 0)
 		return err_set(e, "--rollback-lr must be in (0, 1] and --max-rollbacks >= 0");
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,

@@ -13,6 +13,12 @@
 #include "trainer/optim.h"
 #include "trainer/sched.h"
 
+/* Limits the check below enforces and the trainer sizes its buffers by:
+ * micro-batches per step (one carried state each) and steps of loss
+ * history for spike detection. */
+#define TRAIN_MAX_ACCUM 64
+#define TRAIN_MAX_HIST 100000
+
 typedef struct {
 	const char *data, *run_dir, *preset;
 	/* model (the vocabulary size comes from the data set) */

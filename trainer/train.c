@@ -67,8 +67,6 @@ static int setup_config(trainer_t *tr, err_t *e)
 	if (train_cfg_resolve(c, (int)tr->ds.vocab_size, &tr->mcfg, &tr->ocfg,
 			      &tr->scfg, e))
 		return -1;
-	if (c->accum > TRAIN_MAX_ACCUM)
-		return err_set(e, "--accum must be at most %d (got %d)", TRAIN_MAX_ACCUM, c->accum);
 	if (c->batch % c->accum)
 		return err_set(e, "--batch %d must be a multiple of --accum %d (each micro-batch is batch/accum streams)",
 			       c->batch, c->accum);

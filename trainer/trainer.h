@@ -19,8 +19,6 @@
 #include "trainer/nn/rng.h"
 #include "trainer/sched.h"
 
-#define TRAIN_MAX_ACCUM 64
-#define TRAIN_MAX_HIST 100000
 
 /* The log window: what the next log line averages.  The loss sums go
  * into checkpoints (a resumed run logs the same losses); the timings are
