@@ -65,21 +65,18 @@ static int print_state(ckpt_t *c, json_t *j, err_t *e)
 		printf("  training state (/train):");
 	for (int k = 0; k < TS_N; k++) {
 		const ts_field_t *f = &ts_fields[k];
-		char val[40];
+		int f64 = f->type == TS_F64;
 
-		if (f->type == TS_F64)
-			snprintf(val, sizeof(val), "%.17g", v[k].f);
-		else
-			snprintf(val, sizeof(val), "%lld", (long long)v[k].i);
-		if (j && f->type == TS_F64)
+		if (j && f64)
 			json_num(j, f->name, "%.17g", v[k].f);
 		else if (j)
 			json_int(j, f->name, v[k].i);
-		else {
-			/* "name value" pairs, lines of about 70 columns */
-			col = !col || col > 64 ? printf("\n    ") - 1 : col + printf(", ");
-			col += printf("%s %s", f->name, val);
-		}
+		if (j)
+			continue;
+		/* "name value" pairs, lines of about 70 columns */
+		col = !col || col > 64 ? printf("\n    ") - 1 : col + printf(", ");
+		col += f64 ? printf("%s %.17g", f->name, v[k].f)
+			   : printf("%s %lld", f->name, (long long)v[k].i);
 	}
 	if (j)
 		json_end(j);

@@ -29,13 +29,12 @@ static int number(const char *s, size_t len, long long *v)
 /* One item s[0..len): NAME[:RANK][@STEP]. */
 static int parse_item(fault_t *f, const char *s, size_t len, err_t *e)
 {
-	size_t nl = strcspn(s, ":@,"), rl = 0;
+	/* the item ends at a ',' or the string's end, so the name does too */
+	size_t nl = strcspn(s, ":@,");
 	long long rank = -1, step = -1;
 	const char *at;
 	int k;
 
-	if (nl > len)
-		nl = len;
 	for (k = 0; k < FAULT_KINDS; k++)
 		if (strlen(names[k]) == nl && !strncmp(s, names[k], nl))
 			break;
@@ -44,7 +43,8 @@ static int parse_item(fault_t *f, const char *s, size_t len, err_t *e)
 			       "segv, stall, nan, nan-grad, spike or slow-ckpt)", (int)len, s);
 	at = memchr(s + nl, '@', len - nl);
 	if (nl < len && s[nl] == ':') {
-		rl = (at ? (size_t)(at - s) : len) - nl - 1;
+		size_t rl = (at ? (size_t)(at - s) : len) - nl - 1;
+
 		if (number(s + nl + 1, rl, &rank) || rank > 1 << 30)
 			return err_set(e, "ENGRAM_FAULT: '%.*s': expected NAME[:RANK][@STEP] "
 				       "with a rank >= 0", (int)len, s);
@@ -52,8 +52,6 @@ static int parse_item(fault_t *f, const char *s, size_t len, err_t *e)
 	if (at && (number(at + 1, (size_t)(s + len - at - 1), &step) || step < 1))
 		return err_set(e, "ENGRAM_FAULT: '%.*s': expected NAME[:RANK][@STEP] with a "
 			       "step >= 1", (int)len, s);
-	if (!at && nl + (rl ? rl + 1 : 0) != len)
-		return err_set(e, "ENGRAM_FAULT: '%.*s': expected NAME[:RANK][@STEP]", (int)len, s);
 	if (f->n == FAULT_MAX)
 		return err_set(e, "ENGRAM_FAULT: more than %d items", FAULT_MAX);
 	f->item[f->n].kind = k;
