@@ -7,10 +7,21 @@
 set -euo pipefail
 # the trap first: a stop that comes while this script starts is kept, and
 # sent by the loop at the end (mpirun dies of a SIGUSR1 in its first moments)
-stops=0 job= launched=0
+# One event may bring two signals: timeout(1) sends its SIGTERM to this
+# script and again to its process group, and the two arrive apart about
+# one time in five.  So a stop within 1 s of the last is the same stop, and
+# stops before the job can take one are one stop (the loop sends it): the
+# second meaning "exit at once" must come from somebody who saw the first.
+stops=0 job= launched=0 last=0
 stop() {
+	local now=${EPOCHREALTIME/./}
+	[ "$stops" -ge 1 ] && [ $((now - last)) -lt 1000000 ] && return 0
+	last=$now
+	if [ -z "$job" ] || [ $((SECONDS - launched)) -lt 2 ]; then
+		stops=1
+		return 0
+	fi
 	stops=$((stops + 1))
-	[ -n "$job" ] && [ $((SECONDS - launched)) -ge 2 ] || return 0
 	if [ "$stops" -eq 1 ]; then kill -USR1 "$job" 2>/dev/null; else kill -USR2 "$job" 2>/dev/null; fi
 }
 trap stop TERM INT
