@@ -22,8 +22,8 @@
 #
 # Needs (Debian 12; installs nothing): clang-14 and libclang-rt-14-dev (the
 # libFuzzer and sanitizer runtimes; `clang` may be any clang with
-# -fsanitize=fuzzer, set CC), libhdf5-dev, zlib1g-dev, libopenblas-dev,
-# pkg-config.
+# -fsanitize=fuzzer, set CC), and what the build needs (cmake, Open MPI,
+# libhdf5-dev, zlib1g-dev, libopenblas-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,32 +43,20 @@ fi
 out=build-fuzz
 mkdir -p "$out/logs"
 
-cflags=(-std=c11 -g -O1 -fno-omit-frame-pointer
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wno-unused-function
-	-D_POSIX_C_SOURCE=200809L -I.)
-# shellcheck disable=SC2207
-cflags+=($(pkg-config --cflags hdf5-serial openblas))
-# shellcheck disable=SC2207
-libs=($(pkg-config --libs hdf5-serial zlib openblas) -lm)
-
-# The project's sources each harness reaches (no MPI).
-sources() {
-	case $1 in
-	ds) echo io/err.c io/h5.c io/vocab.c io/ds.c io/prepare.c io/text.c io/sha256.c io/atomic.c ;;
-	ckpt) echo io/err.c io/h5.c io/vocab.c io/ckpt.c io/atomic.c io/json.c io/text.c io/sha256.c trainer/weights.c \
-		trainer/nn/model.c trainer/nn/softmax.c trainer/nn/adaptive.c trainer/config.c trainer/cli.c trainer/optim.c trainer/sched.c ;;
-	cli) echo io/err.c io/text.c io/sha256.c io/json.c trainer/cli.c trainer/prepare_args.c \
-		trainer/config.c trainer/nn/model.c trainer/nn/softmax.c trainer/nn/adaptive.c trainer/optim.c trainer/sched.c ;;
-	text) echo io/err.c io/text.c io/vocab.c io/sha256.c ;;
-	*) echo "fuzz.sh: unknown target '$1' (ds, ckpt, cli, text)" >&2; return 1 ;;
-	esac
-}
-
+# The harnesses link the project's own libraries (engram_cli, engram_core,
+# engram_nn: tests/CMakeLists.txt, ENGRAM_FUZZ), built here by CMake with
+# clang, coverage instrumentation and the sanitizers, so that no second
+# list of sources can fall behind the build's.
+san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+CC=$cc cmake -S . -B "$out/cmake" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+	-DCMAKE_C_FLAGS="$san" -DENGRAM_NATIVE=OFF -DENGRAM_FUZZ=ON >/dev/null
 for t in "${targets[@]}"; do
-	src=$(sources "$t")
-	# shellcheck disable=SC2086
-	nice -n 19 "$cc" "${cflags[@]}" tests/fuzz/fuzz_"$t".c $src -o "$out/fuzz_$t" "${libs[@]}"
+	case $t in
+	ds | ckpt | cli | text) ;;
+	*) echo "fuzz.sh: unknown target '$t' (ds, ckpt, cli, text)" >&2; exit 1 ;;
+	esac
+	nice -n 19 cmake --build "$out/cmake" -j "$(nproc)" --target "fuzz_$t" >/dev/null
+	ln -sf "cmake/tests/fuzz_$t" "$out/fuzz_$t"
 	echo "built $out/fuzz_$t"
 done
 [ "$secs" -gt 0 ] || exit 0

@@ -163,7 +163,7 @@ out=$("$engram" sample --ckpt "$dir/toy.h5" 2>&1)
 out=$("$engram" train --data "$dir/toy.h5" --run-dir "$dir/x" --tie --embed 16 --hidden 32 2>&1)
 [ $? -eq 2 ] && grep -q 'tie needs embed == hidden' <<<"$out" && ok || bad "tie check: $out"
 out=$("$engram" train --data "$dir/toy.h5" --run-dir "$dir/x" --preset nope 2>&1)
-[ $? -eq 2 ] && grep -q "unknown preset 'nope'" <<<"$out" && ok || bad "preset check: $out"
+[ $? -eq 2 ] && grep -q "\-\-preset must be zaremba-small, .* (got 'nope')" <<<"$out" && ok || bad "preset check: $out"
 
 echo "train_e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

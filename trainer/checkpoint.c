@@ -626,7 +626,7 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 	h->has_v = ckpt_has(c, "optim/v", m->tensor[0].name);
 	if ((h->has_m != (tr->opt.m != NULL)) || (h->has_v != (tr->opt.v != NULL)))
 		return err_set(e, "%s: its optimizer state does not fit --optimizer %s", c->path,
-			       tr->cfg.optimizer);
+			       optim_kind_name(tr->cfg.optimizer));
 	if (weights_get(c, m, "params", m->params, e) ||
 	    (h->has_m && weights_get(c, m, "optim/m", tr->opt.m, e)) ||
 	    (h->has_v && weights_get(c, m, "optim/v", tr->opt.v, e)))

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "io/err.h"
-#include "trainer/cli.h"
+#include "trainer/flags.h"
 #include "trainer/nn/model.h"
 #include "trainer/optim.h"
 #include "trainer/sched.h"
@@ -19,22 +19,36 @@
 #define TRAIN_MAX_ACCUM 64
 #define TRAIN_MAX_HIST 100000
 
+/* The choices, each parsed once from its flag's name. */
+typedef enum { OVERLAP_AUTO, OVERLAP_ON, OVERLAP_OFF } overlap_t;
+typedef enum { LOSS_AVG_TOKENS, LOSS_AVG_SEQUENCES } loss_avg_t;
+/* what a non-finite or spiking loss does */
+typedef enum { POLICY_OFF, POLICY_STOP, POLICY_SKIP, POLICY_ROLLBACK } policy_t;
+typedef enum {
+	PRESET_NONE = -1, PRESET_ZAREMBA_SMALL, PRESET_ZAREMBA_MEDIUM, PRESET_ZAREMBA_LARGE,
+	PRESET_CHAR_RNN, PRESET_KERAS_SEED, PRESET_WT2_ADAPTIVE, PRESET_WT103_ADAPTIVE,
+} preset_t;
+
 typedef struct {
-	const char *data, *run_dir, *preset;
+	const char *data, *run_dir;
+	int preset;		/* preset_t */
 	/* model (the vocabulary size comes from the data set) */
 	int layers, hidden, embed, tie;
 	double dropout, init_scale, forget_bias;
-	/* output layer: full | adaptive (cutoffs "C1,C2,...", div_value,
-	 * head_bias on|off) */
-	const char *softmax, *cutoffs, *head_bias;
+	/* output layer: MODEL_SOFTMAX_*; adaptive: cutoffs "C1,C2,...",
+	 * div_value, head_bias */
+	int softmax;
+	const char *cutoffs;
+	int head_bias;
 	double div_value;
 	const char *preset_cutoffs;	/* the preset's cutoffs string, if any */
 	/* data layout and length */
 	int batch, bptt, epochs, accum;
 	long long steps;
 	/* optimizer, clipping, schedule */
-	const char *optimizer, *schedule;
-	const char *loss_avg;	/* tokens | sequences: what the gradient averages */
+	optim_kind_t optimizer;
+	sched_kind_t schedule;
+	loss_avg_t loss_avg;	/* what the gradient averages */
 	double lr, clip, momentum, weight_decay, beta1, beta2, eps;
 	int decay_after;
 	double lr_decay;
@@ -43,13 +57,13 @@ typedef struct {
 	double min_lr;
 	/* gradient exchange */
 	double bucket_mb;
-	const char *overlap;	/* auto (on across hosts, off within one), on, off */
-	const char *sparse_emb;	/* on: only the embedding rows read are summed */
+	overlap_t overlap;	/* auto: on across hosts, off within one */
+	int sparse_emb;		/* only the embedding rows read are summed */
 	/* checkpoints */
 	const char *resume;	/* NULL, "auto" or a file */
 	long long ckpt_every;	/* steps; 0 = epoch ends and the end only */
 	double ckpt_seconds;	/* also after this much time since the last; 0 off */
-	const char *ckpt_async;	/* on: rank 0 writes in a thread from a staged copy */
+	int ckpt_async;		/* rank 0 writes in a thread from a staged copy */
 	int keep;		/* newest checkpoints kept (plus best.h5) */
 	double ckpt_log_mb;	/* the last MiB of metrics.jsonl a checkpoint keeps */
 	int allow_data_change;	/* resume on a data set with other tokens */
@@ -60,7 +74,7 @@ typedef struct {
 	 * jumps above spike_sigma standard deviations of the last spike_window
 	 * steps: stop, skip the step, or roll back to the last checkpoint with
 	 * the lr multiplied by rollback_lr (at most max_rollbacks times) */
-	const char *on_nan, *on_spike;
+	policy_t on_nan, on_spike;
 	double spike_sigma, rollback_lr;
 	int spike_window, max_rollbacks;
 	double comm_timeout;	/* seconds a blocking collective may take; -1 auto */
@@ -72,8 +86,11 @@ typedef struct {
 	int quiet;
 } train_cfg_t;
 
-/* Built-in defaults (a small LSTM, SGD). */
-void train_cfg_default(train_cfg_t *c);
+/* The flags of `engram train` (at most this many rows). */
+#define TRAIN_MAX_FLAGS 96
+
+/* Built-in defaults (a small LSTM, SGD), from the flag table. */
+int train_cfg_default(train_cfg_t *c, err_t *e);
 
 /* Applies a named preset; -1 with the list of presets when unknown. */
 int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e);
@@ -82,11 +99,13 @@ int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e);
  * NULL. */
 const char *train_cfg_find_preset(int argc, char **argv);
 
-/* The command-line table over c (the caller owns the array). */
-int train_cfg_options(train_cfg_t *c, cli_opt_t *opts, int max);
+/* The flag table over c (the caller owns the array): its rows, or -1 when
+ * max is too small. */
+int train_cfg_flags(train_cfg_t *c, flag_t *t, int max);
 
-/* Checks ranges and combinations; fills the model, optimizer and schedule
- * configurations.  vocab is the data set's vocabulary size. */
+/* Checks every flag's range (the table's) and the combinations; fills the
+ * model, optimizer and schedule configurations.  vocab is the data set's
+ * vocabulary size. */
 int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		      optim_cfg_t *o, sched_cfg_t *s, err_t *e);
 
@@ -104,7 +123,5 @@ int train_cfg_json_diff(const char *a, const char *b, const char *skip,
 			void (*fn)(void *ctx, const char *key, const char *va,
 				   int la, const char *vb, int lb),
 			void *ctx);
-
-extern const char *const train_presets[];
 
 #endif

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {
-	[OPT_SGD] = "sgd",
-	[OPT_ADAM] = "adam",
-	[OPT_ADAMW] = "adamw",
+const flag_choice_t optim_kinds[] = {
+	{ "sgd", OPT_SGD },
+	{ "adam", OPT_ADAM },
+	{ "adamw", OPT_ADAMW },
+	{ NULL, 0 },
 };
 
 void optim_cfg_default(optim_cfg_t *c, optim_kind_t kind)
@@ -29,7 +30,7 @@ static int cfg_check(const optim_cfg_t *c, err_t *e)
 		return err_set(e, "optimizer: unknown kind %d", (int)c->kind);
 	if (!(c->weight_decay >= 0.0f))
 		return err_set(e, "optimizer %s: weight_decay %g, expected >= 0",
-			       kind_names[c->kind], c->weight_decay);
+			       optim_kind_name(c->kind), c->weight_decay);
 	if (c->kind == OPT_SGD) {
 		if (!(c->momentum >= 0.0f))
 			return err_set(e, "optimizer sgd: momentum %g, expected >= 0",
@@ -39,10 +40,10 @@ static int cfg_check(const optim_cfg_t *c, err_t *e)
 	if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) ||
 	    !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
 		return err_set(e, "optimizer %s: betas (%g, %g), expected each in [0, 1)",
-			       kind_names[c->kind], c->beta1, c->beta2);
+			       optim_kind_name(c->kind), c->beta1, c->beta2);
 	if (!(c->eps >= 0.0f))
 		return err_set(e, "optimizer %s: eps %g, expected >= 0",
-			       kind_names[c->kind], c->eps);
+			       optim_kind_name(c->kind), c->eps);
 	return 0;
 }
 
@@ -171,22 +172,20 @@ void optim_step(optim_t *o, float *params, const float *grads, float lr)
 
 int optim_kind_parse(const char *s, optim_kind_t *k)
 {
-	int i;
+	err_t e;
+	int v;
 
-	for (i = 0; i < (int)(sizeof(kind_names) / sizeof(kind_names[0])); i++) {
-		if (!strcmp(s, kind_names[i])) {
-			*k = (optim_kind_t)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (flag_choice_parse("optim", optim_kinds, s, &v, &e))
+		return -1;
+	*k = (optim_kind_t)v;
+	return 0;
 }
 
 const char *optim_kind_name(optim_kind_t k)
 {
-	if ((int)k < 0 || k > OPT_ADAMW)
-		return "?";
-	return kind_names[k];
+	const char *n = flag_choice_name(optim_kinds, (int)k);
+
+	return n ? n : "?";
 }
 
 /*

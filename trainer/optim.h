@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "io/err.h"
+#include "trainer/flags.h"
 
 typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } optim_kind_t;
 
@@ -104,6 +105,9 @@ double grad_rows_norm(const float *g, const grad_rows_t *r);
 int optim_rows_stay(const optim_t *o);
 void optim_step_rows(optim_t *o, float *params, const float *grads,
 		     float gscale, float lr, const grad_rows_t *r);
+
+/* The names of the kinds, as --optimizer takes them. */
+extern const flag_choice_t optim_kinds[];
 
 /* "sgd", "adam", "adamw" -> *k; 0, or -1 when s names none of them. */
 int optim_kind_parse(const char *s, optim_kind_t *k);

@@ -4,17 +4,16 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const kind_names[] = {
-	[SCHED_CONST] = "const",
-	[SCHED_STEP] = "step",
-	[SCHED_PLATEAU] = "plateau",
-	[SCHED_COSINE] = "cosine",
+const flag_choice_t sched_kinds[] = {
+	{ "const", SCHED_CONST },
+	{ "step", SCHED_STEP },
+	{ "plateau", SCHED_PLATEAU },
+	{ "cosine", SCHED_COSINE },
+	{ NULL, 0 },
 };
 
 /* M_PI is POSIX, not C11 */
 #define SCHED_PI 3.14159265358979323846
-
-#define N_KINDS ((int)(sizeof(kind_names) / sizeof(kind_names[0])))
 
 void sched_cfg_default(sched_cfg_t *c, sched_kind_t kind)
 {
@@ -33,11 +32,11 @@ void sched_cfg_default(sched_cfg_t *c, sched_kind_t kind)
 
 int sched_cfg_check(const sched_cfg_t *c, err_t *e)
 {
-	if ((int)c->kind < 0 || (int)c->kind >= N_KINDS)
+	if ((int)c->kind < 0 || (int)c->kind > SCHED_COSINE)
 		return err_set(e, "schedule: unknown kind %d", (int)c->kind);
 	if (!(c->lr0 >= 0.0 && isfinite(c->lr0)))
 		return err_set(e, "schedule %s: lr0 %g, expected finite and >= 0",
-			       kind_names[c->kind], c->lr0);
+			       sched_kind_name(c->kind), c->lr0);
 	switch (c->kind) {
 	case SCHED_STEP:
 		if (!(c->factor > 0.0) || c->decay_after < 0)
@@ -125,20 +124,18 @@ void sched_epoch_end(sched_t *s, int epoch, double val_loss)
 
 int sched_kind_parse(const char *s, sched_kind_t *k)
 {
-	int i;
+	err_t e;
+	int v;
 
-	for (i = 0; i < N_KINDS; i++) {
-		if (!strcmp(s, kind_names[i])) {
-			*k = (sched_kind_t)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (flag_choice_parse("sched", sched_kinds, s, &v, &e))
+		return -1;
+	*k = (sched_kind_t)v;
+	return 0;
 }
 
 const char *sched_kind_name(sched_kind_t k)
 {
-	if ((int)k < 0 || (int)k >= N_KINDS)
-		return "?";
-	return kind_names[k];
+	const char *n = flag_choice_name(sched_kinds, (int)k);
+
+	return n ? n : "?";
 }

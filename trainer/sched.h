@@ -34,6 +34,7 @@
 #define ENGRAM_SCHED_H
 
 #include "io/err.h"
+#include "trainer/flags.h"
 
 typedef enum {
 	SCHED_CONST,
@@ -78,6 +79,9 @@ double sched_lr(sched_t *s, long step, int epoch);
 
 /* After epoch's validation: tracks best_val and bad_epochs; PLATEAU divides. */
 void sched_epoch_end(sched_t *s, int epoch, double val_loss);
+
+/* The names of the kinds, as --schedule takes them. */
+extern const flag_choice_t sched_kinds[];
 
 /* "const", "step", "plateau", "cosine" -> *k; 0, or -1 when s names none. */
 int sched_kind_parse(const char *s, sched_kind_t *k);

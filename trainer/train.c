@@ -186,11 +186,9 @@ static int resume_path(trainer_t *tr, char *path, size_t n, err_t *e)
  * copies, and one blocking allreduce measured faster (tests/bench/RESULTS.md). */
 static int overlap_on(const trainer_t *tr)
 {
-	const char *o = tr->cfg.overlap;
-
-	if (!strcmp(o, "auto"))
+	if (tr->cfg.overlap == OVERLAP_AUTO)
 		return tr->comm->local_size < tr->comm->size;
-	return !strcmp(o, "on");
+	return tr->cfg.overlap == OVERLAP_ON;
 }
 
 static int setup_model(trainer_t *tr, err_t *e)
@@ -219,7 +217,7 @@ static int setup_model(trainer_t *tr, err_t *e)
 	 * any number of ranks) zeroed, normed and, with plain SGD, updated.
 	 * Tied, it is the dense output projection. */
 	tr->nrows = -1;
-	if (!tr->mcfg.tie && !strcmp(c->sparse_emb, "on") &&
+	if (!tr->mcfg.tie && c->sparse_emb &&
 	    (ar_sparse_init(&tr->ar, tr->mcfg.vocab, tr->mcfg.embed,
 			    (size_t)c->bptt * (size_t)c->batch, e) ||
 	     !(tr->rows = err_malloc((size_t)tr->mcfg.vocab * sizeof(*tr->rows),
@@ -406,7 +404,8 @@ static void print_start(trainer_t *tr)
 		printf(" (layer 0's token table %.2f MiB)", (double)tbytes / 1048576.0);
 	printf("\n");
 	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
-	       c->optimizer, c->lr, c->clip, c->schedule, (long long)tr->lay.windows,
+	       optim_kind_name(c->optimizer), c->lr, c->clip, sched_kind_name(c->schedule),
+	       (long long)tr->lay.windows,
 	       (long long)tr->total_steps);
 	if (tr->ckpt_async)
 		printf("  checkpoints written in the background: %.1f MiB of staging on rank 0%s\n",
@@ -586,7 +585,7 @@ static int is_spike(const trainer_t *tr, double x)
 	double mean = 0.0, var = 0.0;
 	int n = tr->hist_n;
 
-	if (!strcmp(tr->cfg.on_spike, "off") || n < tr->cfg.spike_window / 2 || n < 2)
+	if (tr->cfg.on_spike == POLICY_OFF || n < tr->cfg.spike_window / 2 || n < 2)
 		return 0;
 	for (int i = 0; i < n; i++)
 		mean += tr->hist[i];
@@ -607,12 +606,12 @@ static void remember(trainer_t *tr, double x)
 
 /* A bad step: the policy decides.  The inputs are the same on every rank,
  * so every rank decides alike. */
-static int anomaly(trainer_t *tr, const char *what, const char *policy,
+static int anomaly(trainer_t *tr, const char *what, policy_t policy,
 		   double loss, double gnorm, err_t *e)
 {
 	err_set(e, "step %lld: %s (loss %g, gradient norm %g)", (long long)tr->step,
 		what, loss, gnorm);
-	if (!strcmp(policy, "skip")) {
+	if (policy == POLICY_SKIP) {
 		tr->skipped++;
 		if (tr->comm->rank == 0) {
 			fprintf(stderr, "engram train: %s: step skipped\n", e->msg);
@@ -628,7 +627,7 @@ static int anomaly(trainer_t *tr, const char *what, const char *policy,
 		}
 		return STEP_OK;
 	}
-	if (!strcmp(policy, "rollback"))
+	if (policy == POLICY_ROLLBACK)
 		return STEP_ROLLBACK;
 	err_prefix(e, "stopped before the update (--on-nan / --on-spike choose skip or rollback)");
 	return STEP_STOP;
@@ -661,7 +660,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
 	grad_rows_t rows;
 
-	if (!strcmp(c->loss_avg, "tokens"))
+	if (c->loss_avg == LOSS_AVG_TOKENS)
 		scale /= (float)T;
 	watchdog_step(&tr->comm->wd, tr->step + 1);
 	signals_step(tr->step + 1);
@@ -1140,7 +1139,7 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	tr->cfg = *cfg;
 	tr->comm = c;
 	tr->nranks = c->size;
-	tr->ckpt_async = !strcmp(cfg->ckpt_async, "on");
+	tr->ckpt_async = cfg->ckpt_async;
 	tr->ds.file = -1;
 	tr->lock_fd = -1;
 	vocab_init(&tr->vocab, &e);

@@ -30,7 +30,9 @@ static void run_config(const ckpt_t *c)
 		train_cfg_t cfg;
 		model_cfg_t m = { .vocab = 100, .embed = 200, .hidden = 200, .layers = 2 };
 
-		train_cfg_default(&cfg);
+		err_t e;
+
+		FUZZ_CHECK(!train_cfg_default(&cfg, &e));
 		cfg.data = "data.h5";
 		train_cfg_json_str(&cfg, &m, ref, sizeof(ref));
 	}

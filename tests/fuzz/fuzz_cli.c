@@ -16,12 +16,11 @@
 #include <string.h>
 
 #include "tests/fuzz/fuzz_common.h"
-#include "trainer/cli.h"
+#include "trainer/cli/cli.h"
 #include "trainer/config.h"
-#include "trainer/prepare_args.h"
+#include "trainer/cli/prepare_args.h"
 
 #define MAX_ARGS 64
-#define MAX_OPTS 64
 
 static FILE *devnull;
 
@@ -29,7 +28,7 @@ static void train(int argc, char **argv)
 {
 	static char ref[8192];
 	train_cfg_t cfg;
-	cli_opt_t opts[MAX_OPTS];
+	flag_t opts[TRAIN_MAX_FLAGS];
 	const char *preset = train_cfg_find_preset(argc, argv), *pos[1];
 	model_cfg_t m;
 	optim_cfg_t o;
@@ -42,16 +41,16 @@ static void train(int argc, char **argv)
 		train_cfg_t d;
 		model_cfg_t dm = { .vocab = 1000, .embed = 200, .hidden = 200, .layers = 2 };
 
-		train_cfg_default(&d);
+		FUZZ_CHECK(!train_cfg_default(&d, &e));
 		d.data = "data.h5";
 		train_cfg_json_str(&d, &dm, ref, sizeof(ref));
 	}
-	train_cfg_default(&cfg);
+	FUZZ_CHECK(!train_cfg_default(&cfg, &e));
 	if (preset && train_cfg_preset(&cfg, preset, &e)) {
 		FUZZ_CHECK(e.msg[0]);
 		return;
 	}
-	nopts = train_cfg_options(&cfg, opts, MAX_OPTS);
+	nopts = train_cfg_flags(&cfg, opts, TRAIN_MAX_FLAGS);
 	FUZZ_CHECK(nopts > 0);
 	rc = cli_parse("train", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
 	if (rc == 1) {

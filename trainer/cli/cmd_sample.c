@@ -5,8 +5,8 @@
 
 #include <cblas.h>
 
-#include "trainer/cli.h"
-#include "trainer/cmds.h"
+#include "trainer/cli/cli.h"
+#include "trainer/cli/cmds.h"
 #include "trainer/sample.h"
 #include "trainer/weights.h"
 
@@ -112,21 +112,22 @@ out:
 
 int cmd_sample(int argc, char **argv)
 {
-	sample_args_t a = { .length = 200, .seed = 1, .temperature = 1.0, .top_k = 0 };
+	sample_args_t a;
 	const char *pos[1];
 	int npos, rc;
-	cli_opt_t opts[] = {
-		{ "--ckpt", CLI_STR, &a.ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
-		{ "--prime", CLI_STR, &a.prime, "TEXT", "text the sample continues (tokenized with the model's vocabulary)" },
-		{ "--length", CLI_I64, &a.length, "N", "tokens to generate" },
-		{ "--temperature", CLI_DOUBLE, &a.temperature, "T", "softmax temperature; 0 = always the most likely token" },
-		{ "--top-k", CLI_INT, &a.top_k, "K", "draw among the K most likely tokens (0 = all)" },
-		{ "--seed", CLI_I64, &a.seed, "N", "seed of the draws" },
+	flag_t opts[] = {
+		{ "--ckpt", FLAG_STR, &a.ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
+		{ "--prime", FLAG_STR, &a.prime, "TEXT", "text the sample continues (tokenized with the model's vocabulary)" },
+		{ "--length", FLAG_I64, &a.length, "N", "tokens to generate", "200", .flags = FLAG_RANGE, .lo = 0, .hi = 1LL << 40 },
+		{ "--temperature", FLAG_DOUBLE, &a.temperature, "T", "softmax temperature; 0 = always the most likely token", "1", .flags = FLAG_RANGE | FLAG_F32, .lo = 0, .hi = 1e30 },
+		{ "--top-k", FLAG_INT, &a.top_k, "K", "draw among the K most likely tokens (0 = all)", "0", .flags = FLAG_RANGE, .lo = 0, .hi = 1 << 30 },
+		{ "--seed", FLAG_I64, &a.seed, "N", "seed of the draws", "1" },
 	};
 	int nopts = sizeof(opts) / sizeof(opts[0]);
 	err_t e;
 
-	rc = cli_parse("sample", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
+	memset(&a, 0, sizeof(a));
+	rc = cli_read("sample", argc, argv, opts, nopts, pos, 0, &npos, &e);
 	if (rc == 1) {
 		cli_usage(stdout, "engram sample --ckpt PATH [--prime TEXT] [--length N] [FLAGS]",
 			  "Writes text from a trained model: the prime text, then --length tokens drawn\n"
@@ -136,8 +137,6 @@ int cmd_sample(int argc, char **argv)
 	}
 	if (rc == 0 && !a.ckpt)
 		rc = err_set(&e, "engram sample: --ckpt is required");
-	if (rc == 0 && (a.length < 0 || a.temperature < 0 || a.top_k < 0))
-		rc = err_set(&e, "engram sample: --length, --temperature and --top-k must be >= 0");
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 2;

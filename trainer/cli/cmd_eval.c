@@ -9,8 +9,8 @@
 #include "comm/comm.h"
 #include "io/ds.h"
 #include "io/json.h"
-#include "trainer/cli.h"
-#include "trainer/cmds.h"
+#include "trainer/cli/cli.h"
+#include "trainer/cli/cmds.h"
 #include "trainer/evaluate.h"
 #include "trainer/weights.h"
 
@@ -154,23 +154,23 @@ static int run(const char *ckpt, const char *data, const char *split_name,
 
 int cmd_eval(int argc, char **argv)
 {
-	const char *ckpt = NULL, *data = NULL, *split = "test", *bands = NULL, *pos[1];
-	int batch = 1, bptt = 35, threads = 0, json = 0, npos, rc;
-	cli_opt_t opts[] = {
-		{ "--ckpt", CLI_STR, &ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
-		{ "--data", CLI_STR, &data, "FILE", "token data set with the model's vocabulary" },
-		{ "--split", CLI_STR, &split, "NAME", "train, valid or test" },
-		{ "--batch", CLI_INT, &batch, "B", "streams per rank; state is carried along each stream" },
-		{ "--bptt", CLI_INT, &bptt, "T", "steps per window (state still carries across windows)" },
-		{ "--threads", CLI_INT, &threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)" },
-		{ "--json", CLI_FLAG, &json, NULL, "print one JSON object" },
-		{ "--bands", CLI_STR, &bands, "C1,C2,...", "also the loss of the ids [0, C1), [C1, C2), ..., [Ck, V), from each token's exact log-probability (one output layer per token: slower)" },
+	const char *ckpt, *data, *split, *bands, *pos[1];
+	int batch, bptt, threads, json, npos, rc;
+	flag_t opts[] = {
+		{ "--ckpt", FLAG_STR, &ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
+		{ "--data", FLAG_STR, &data, "FILE", "token data set with the model's vocabulary" },
+		{ "--split", FLAG_STR, &split, "NAME", "train, valid or test", "test" },
+		{ "--batch", FLAG_INT, &batch, "B", "streams per rank; state is carried along each stream", "1", .flags = FLAG_RANGE, .lo = 1, .hi = 1 << 20 },
+		{ "--bptt", FLAG_INT, &bptt, "T", "steps per window (state still carries across windows)", "35", .flags = FLAG_RANGE, .lo = 1, .hi = 1 << 20 },
+		{ "--threads", FLAG_INT, &threads, "N", "BLAS threads per rank (0 = cores / ranks on the node)", "0", .flags = FLAG_RANGE, .lo = 0, .hi = 1024 },
+		{ "--json", FLAG_BOOL, &json, NULL, "print one JSON object" },
+		{ "--bands", FLAG_STR, &bands, "C1,C2,...", "also the loss of the ids [0, C1), [C1, C2), ..., [Ck, V), from each token's exact log-probability (one output layer per token: slower)" },
 	};
 	int nopts = sizeof(opts) / sizeof(opts[0]);
 	comm_t c;
 	err_t e;
 
-	rc = cli_parse("eval", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
+	rc = cli_read("eval", argc, argv, opts, nopts, pos, 0, &npos, &e);
 	if (rc == 1) {
 		cli_usage(stdout, "[mpirun -np P] engram eval --ckpt PATH --data FILE.h5 [--split test] [FLAGS]",
 			  "Prints the loss (nats per token) and perplexity of a split, with the LSTM\n"

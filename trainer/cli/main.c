@@ -4,7 +4,7 @@
 
 #include <hdf5.h>
 
-#include "trainer/cmds.h"
+#include "trainer/cli/cmds.h"
 
 #define ENGRAM_VERSION "0.1.0"
 

@@ -8,10 +8,10 @@
 
 #include "io/ckpt.h"
 #include "io/json.h"
-#include "trainer/cli.h"
+#include "trainer/cli/cli.h"
 #include "trainer/config.h"
 #include "trainer/train_state.h"
-#include "trainer/cmds.h"
+#include "trainer/cli/cmds.h"
 #include "trainer/weights.h"
 
 typedef struct {
@@ -388,20 +388,20 @@ static int export_weights(const char *arg, const char *out, int force, err_t *e)
 
 int cmd_ckpt(int argc, char **argv)
 {
-	const char *pos[8], *out = NULL, *sub;
-	int json = 0, weights_only = 0, force = 0, npos, rc, differ = 0;
-	double tol = 0.0;
-	cli_opt_t opts[] = {
-		{ "--json", CLI_FLAG, &json, NULL, "machine-readable output" },
-		{ "--tol", CLI_DOUBLE, &tol, "X", "diff: relative L2 difference per tensor still counted as equal" },
-		{ "--output", CLI_STR, &out, "FILE", "export: the file to write (also -o)" },
-		{ "--weights-only", CLI_FLAG, &weights_only, NULL, "export: parameters and config only" },
-		{ "--force", CLI_FLAG, &force, NULL, "export: replace an existing -o FILE" },
+	const char *pos[8], *out, *sub;
+	int json, weights_only, force, npos, rc, differ = 0;
+	double tol;
+	flag_t opts[] = {
+		{ "--json", FLAG_BOOL, &json, NULL, "machine-readable output" },
+		{ "--tol", FLAG_DOUBLE, &tol, "X", "diff: relative L2 difference per tensor still counted as equal", "0", .flags = FLAG_RANGE, .lo = 0, .hi = 1e30 },
+		{ "--output", FLAG_STR, &out, "FILE", "export: the file to write (also -o)" },
+		{ "--weights-only", FLAG_BOOL, &weights_only, NULL, "export: parameters and config only" },
+		{ "--force", FLAG_BOOL, &force, NULL, "export: replace an existing -o FILE" },
 	};
 	int nopts = sizeof(opts) / sizeof(opts[0]);
 	err_t e;
 
-	rc = cli_parse("ckpt", argc, argv, 2, opts, nopts, pos, 8, &npos, &e);
+	rc = cli_read("ckpt", argc, argv, opts, nopts, pos, 8, &npos, &e);
 	if (rc == 1 || (rc == 0 && npos == 0)) {
 		cli_usage(rc == 1 ? stdout : stderr,
 			  "engram ckpt info|verify|diff|export [FLAGS] PATH...",

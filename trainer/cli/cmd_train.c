@@ -4,29 +4,28 @@
 #include <string.h>
 
 #include "comm/comm.h"
-#include "trainer/cmds.h"
+#include "trainer/cli/cli.h"
+#include "trainer/cli/cmds.h"
 #include "trainer/config.h"
 #include "trainer/signals.h"
 #include "trainer/train.h"
 
-#define MAX_OPTS 64
 
 int cmd_train(int argc, char **argv)
 {
 	train_cfg_t cfg;
-	cli_opt_t opts[MAX_OPTS];
+	flag_t opts[TRAIN_MAX_FLAGS];
 	const char *preset = train_cfg_find_preset(argc, argv), *pos[1];
 	int nopts, npos, rc;
 	comm_t comm;
 	err_t e;
 
 	signals_install(-1);	/* before MPI's start-up, which can take long */
-	train_cfg_default(&cfg);
-	if (preset && train_cfg_preset(&cfg, preset, &e)) {
+	if (train_cfg_default(&cfg, &e) || (preset && train_cfg_preset(&cfg, preset, &e))) {
 		fprintf(stderr, "engram train: %s\n", e.msg);
 		return 2;
 	}
-	nopts = train_cfg_options(&cfg, opts, MAX_OPTS);
+	nopts = train_cfg_flags(&cfg, opts, TRAIN_MAX_FLAGS);
 	rc = cli_parse("train", argc, argv, 2, opts, nopts, pos, 0, &npos, &e);
 	if (rc == 1) {
 		cli_usage(stdout,

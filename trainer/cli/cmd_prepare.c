@@ -8,8 +8,8 @@
 
 #include "io/ds.h"
 #include "io/prepare.h"
-#include "trainer/cmds.h"
-#include "trainer/prepare_args.h"
+#include "trainer/cli/cmds.h"
+#include "trainer/cli/prepare_args.h"
 
 static void print_stats(const prepare_cfg_t *cfg, const prepare_stats_t *st)
 {
