@@ -11,7 +11,11 @@ scripts/build.sh build
 
 # The sanitizer build: leaks inside Open MPI's and HDF5's own start-up are
 # theirs, not ours, so leak checking stays off; memory errors and UB abort.
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DENGRAM_SANITIZE=ON -DENGRAM_NATIVE=OFF
+# -O1, not Debug's -O0: the same checks (asserts stay on), at a third of the
+# time (train_e2e 347 s -> 126 s, test_model 110 s -> 41 s here), which
+# keeps the whole suite in its 10 minutes on 2 cores
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" \
+	-DENGRAM_SANITIZE=ON -DENGRAM_NATIVE=OFF
 # The fault suite (label faults) is about timing and processes, not memory:
 # it runs in the optimized build only, to keep the whole suite in budget.
 (cd build-asan &&
