@@ -1031,7 +1031,7 @@ static void test_log_probs(model_cfg_t c, int T, int B)
 	double *ref = xcalloc((size_t)T * B * V, sizeof(double));
 	float *lp = xcalloc(V, sizeof(float));
 	double le = model_forward_eval(&m, w, &s, tok), sum_lp = 0.0;
-	double lerr = 0.0, nerr = 0.0;
+	double lerr = 0.0, nerr = 0.0, *want = xcalloc((size_t)T * B, sizeof(double));
 
 	ref_window_logits(&m, p, T, B, tok, h, cc, NULL, NULL, ref);
 	for (int row = 0; row < T * B; row++) {
@@ -1055,6 +1055,17 @@ static void test_log_probs(model_cfg_t c, int T, int B)
 		}
 		nerr = fmax(nerr, fabs(tot - 1.0));
 		sum_lp += lp[y];
+		want[row] = -z[y];
+	}
+	/* engram score's per-token figures: the same window from the same
+	 * state, each row's -log p(target) against the reference's */
+	double *nll = xcalloc((size_t)T * B, sizeof(double)), serr = 0.0, ssum = 0.0;
+
+	model_state_zero(&s);
+	double ls = model_forward_score(&m, w, &s, tok, nll);
+	for (int row = 0; row < T * B; row++) {
+		serr = fmax(serr, fabs(nll[row] - want[row]) / (1.0 + fabs(want[row])));
+		ssum += nll[row];
 	}
 	char name[96];
 
@@ -1063,11 +1074,14 @@ static void test_log_probs(model_cfg_t c, int T, int B)
 	check(nerr < 1e-5, "model_log_probs not normalized [%s]: |sum p - 1| %.3g", name, nerr);
 	check(fabs(le + sum_lp) < 1e-5 * fabs(le),
 	      "eval loss %.9g vs -sum log p(target) %.9g [%s]", le, -sum_lp, name);
+	check(serr < 1e-5 && ls == le && fabs(ssum - ls) < 1e-9 * fabs(ls),
+	      "model_forward_score [%s]: per-token error %.3g, loss %.17g vs eval %.17g, sum %.17g",
+	      name, serr, ls, le, ssum);
 	check(c.softmax != MODEL_SOFTMAX_ADAPTIVE || !model_logits(w),
 	      "model_logits with the adaptive softmax: expected NULL");
 	printf("  logprobs  %-44s: vs ref %.2g, sum p - 1 %.2g, loss vs -sum %.2g\n",
 	       name, lerr, nerr, fabs(le + sum_lp) / fabs(le));
-	free(tok), free(p), free(h), free(cc), free(ref), free(lp);
+	free(tok), free(p), free(h), free(cc), free(ref), free(lp), free(want), free(nll);
 	model_work_free(w);
 	model_state_free(&s);
 	model_free(&m);

@@ -10,15 +10,7 @@ forge=$2
 . "$(dirname "$0")/lib.sh"
 
 # 4000 sentences "SUBJ VERB OBJ." drawn by a fixed LCG: deterministic text.
-awk 'BEGIN {
-	split("the cat|a dog|the bird", s, "|"); split("sees|eats|likes", v, "|");
-	split("the fish|a mouse|the seed", o, "|"); x = 12345;
-	for (i = 0; i < 4000; i++) {
-		x = (x * 1103515245 + 12345) % 2147483648; a = int(x / 65536) % 3 + 1;
-		x = (x * 1103515245 + 12345) % 2147483648; b = int(x / 65536) % 3 + 1;
-		x = (x * 1103515245 + 12345) % 2147483648; c = int(x / 65536) % 3 + 1;
-		printf "%s %s %s.\n", s[a], v[b], o[c];
-	} }' > "$dir/toy.txt"
+grammar_text 4000 . > "$dir/toy.txt"
 grammar='^(the cat|a dog|the bird) (sees|eats|likes) (the fish|a mouse|the seed)\.$'
 
 # unigram entropy of the characters, in nats

@@ -20,6 +20,7 @@ static const command_t commands[] = {
 	{ "train", cmd_train, "train a model (under mpirun: data-parallel)" },
 	{ "eval", cmd_eval, "loss and perplexity of a split under saved weights" },
 	{ "sample", cmd_sample, "generate text from saved weights" },
+	{ "score", cmd_score, "sentence log-probabilities (SRILM -ppl style, Kaldi n-best costs)" },
 	{ "ckpt", cmd_ckpt, "inspect, verify, compare and export checkpoints" },
 };
 

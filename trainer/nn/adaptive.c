@@ -81,7 +81,7 @@ static double tail_xent(model_t *m, ad_work_t *a, int i, const float *X,
 	double loss;
 
 	model_cluster(&m->cfg, i, &lo, &hi);
-	sm_linear_t t = { m->ad.W[i], NULL, hi - lo, d, m->g_ad.W[i], NULL };
+	sm_linear_t t = { m->ad.W[i], NULL, hi - lo, d, m->g_ad.W[i], NULL, a->nll, rows };
 
 	for (int k = 0; k < n; k++)
 		memcpy(a->xg + (size_t)k * H, X + (size_t)rows[k] * H,
@@ -106,6 +106,7 @@ double ad_xent(model_t *m, ad_work_t *a, const float *X, int R,
 	double loss;
 
 	route(&m->cfg, a, y, R);
+	h.nll = a->nll;		/* the head's term first, then each tail's added */
 	loss = sm_xent(&h, X, R, a->hy, scale, buf, dX);	/* dX written */
 	for (int i = 1; i <= m->cfg.nclusters; i++)
 		if (a->start[i + 1] > a->start[i])

@@ -23,6 +23,7 @@ typedef struct {
 	float *xg;	/* R x H: a cluster's rows gathered, then their dX */
 	float *pj;	/* R x d_1: the rows projected */
 	float *dpj;	/* R x d_1: the gradient of the projection */
+	double *nll;	/* when set, each row's -log p(y_r), R (ad_xent) */
 } ad_work_t;
 
 /* Floats of the logits block buffer a call of at most R rows needs. */

@@ -773,7 +773,7 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
  * weight gradients; with tying out.W's land in g_emb.
  */
 static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
-			 int grad, float scale)
+			 int grad, float scale, double *nll)
 {
 	int T = w->T, B = w->B, TB = T * B, H = m->cfg.hidden;
 	const float *top = top_out(w);
@@ -784,10 +784,12 @@ static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
 		for (int b = 0; b < B; b++)
 			w->tgt[t * B + b] = tok[(size_t)b * (T + 1) + t + 1];
 	if (m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE) {
+		w->ad.nll = nll;
 		loss = ad_xent(m, &w->ad, top, TB, w->tgt, scale, w->logits, dh);
+		w->ad.nll = NULL;
 	} else {
 		sm_linear_t out = { m->out_W, m->out_b, m->cfg.vocab, H,
-				    m->g_out_W, m->g_out_b };
+				    m->g_out_W, m->g_out_b, nll, NULL };
 
 		loss = sm_xent(&out, top, TB, w->tgt, scale, w->logits, dh);
 	}
@@ -814,7 +816,8 @@ void model_log_probs(const model_t *m, model_work_t *w, int row, float *out)
 }
 
 static double forward(model_t *m, model_work_t *w, model_state_t *s,
-		      const int32_t *tok, rng_t *r, int train, float scale)
+		      const int32_t *tok, rng_t *r, int train, float scale,
+		      double *nll)
 {
 	assert(s->batch == w->B && s->layers == m->cfg.layers &&
 	       s->hidden == m->cfg.hidden);
@@ -826,20 +829,26 @@ static double forward(model_t *m, model_work_t *w, model_state_t *s,
 	embed_fwd(m, w, tok, r);
 	for (int l = 0; l < m->cfg.layers; l++)
 		lstm_fwd(m, w, l, s, r);
-	return output_fwd(m, w, tok, train, scale);
+	return output_fwd(m, w, tok, train, scale, nll);
 }
 
 double model_forward_train(model_t *m, model_work_t *w, model_state_t *s,
 			   const int32_t *tok, rng_t *dropout_rng,
 			   float grad_scale)
 {
-	return forward(m, w, s, tok, dropout_rng, 1, grad_scale);
+	return forward(m, w, s, tok, dropout_rng, 1, grad_scale, NULL);
 }
 
 double model_forward_eval(model_t *m, model_work_t *w, model_state_t *s,
 			  const int32_t *tok)
 {
-	return forward(m, w, s, tok, NULL, 0, 1.0f);
+	return forward(m, w, s, tok, NULL, 0, 1.0f, NULL);
+}
+
+double model_forward_score(model_t *m, model_work_t *w, model_state_t *s,
+			   const int32_t *tok, double *nll)
+{
+	return forward(m, w, s, tok, NULL, 0, 1.0f, nll);
 }
 
 /* ---- backward ---- */

@@ -206,6 +206,10 @@ double model_forward_train(model_t *m, model_work_t *w, model_state_t *s,
 			   float grad_scale);
 double model_forward_eval(model_t *m, model_work_t *w, model_state_t *s,
 			  const int32_t *tok);
+/* model_forward_eval, and each token's -log p(target) in nll[t*B + b]
+ * (time-major, T*B of them), for either output layer. */
+double model_forward_score(model_t *m, model_work_t *w, model_state_t *s,
+			   const int32_t *tok, double *nll);
 
 /*
  * The whole distribution of the next token at row (t*B + b, time-major) of

@@ -142,9 +142,15 @@ double sm_xent(const sm_linear_t *l, const float *X, int R, const int32_t *y,
 			ro_fill_rows(buf, l->b, n, N);
 		ro_gemm(0, 1, n, N, in, xb, l->W, l->b ? 1.0f : 0.0f, buf);
 		for (int k = 0; k < n; k++) {
+			double lr;
+
 			assert(y[r0 + k] >= 0 && y[r0 + k] < N);
-			loss += row_xent(buf + (size_t)k * N, N, y[r0 + k], dX != NULL,
-					 scale);
+			lr = row_xent(buf + (size_t)k * N, N, y[r0 + k], dX != NULL, scale);
+			loss += lr;
+			if (l->nll && l->nll_at)
+				l->nll[l->nll_at[r0 + k]] += lr;
+			else if (l->nll)
+				l->nll[r0 + k] = lr;
 		}
 		if (!dX)
 			continue;

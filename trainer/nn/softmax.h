@@ -20,6 +20,10 @@ typedef struct {
 	const float *W, *b;
 	int N, in;
 	float *gW, *gb;
+	/* when set, each row's -log p(y_r) too: nll[r] = it, or with nll_at,
+	 * nll[nll_at[r]] += it (a cluster's rows back in their places) */
+	double *nll;
+	const int32_t *nll_at;
 } sm_linear_t;
 
 /*
