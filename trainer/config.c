@@ -221,6 +221,7 @@ int train_cfg_flags(train_cfg_t *c, flag_t *o, int max)
 		{ "--log-seconds", FLAG_DOUBLE, &c->log_seconds, "S", "a log line at most every S seconds", "10", RF(0, 1e9, 0), .unit = "s" },
 		{ "--log-every", FLAG_INT, &c->log_every, "N", "a log line every N steps instead (0 = by time)", "0", R(0, 1 << 30) },
 		{ "--quiet", FLAG_BOOL, &c->quiet, NULL, "no per-step log lines on the terminal" },
+		{ "--tensorboard", FLAG_CHOICE, &c->tensorboard, NULL, "on: rank 0 also writes the log's figures as TensorBoard scalars, RUN_DIR/tb/events.out.tfevents.* (a new file each start; tensorboard --logdir RUN_DIR/..); off: metrics.jsonl only", "on", CHOICE(on_off) },
 	};
 	int n = sizeof(t) / sizeof(t[0]);
 

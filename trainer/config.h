@@ -84,6 +84,7 @@ typedef struct {
 	double log_seconds;
 	int log_every;
 	int quiet;
+	int tensorboard;	/* rank 0 also writes RUN_DIR/tb/ event files */
 } train_cfg_t;
 
 /* The flags of `engram train` (at most this many rows). */

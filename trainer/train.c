@@ -237,6 +237,15 @@ static int setup_model(trainer_t *tr, err_t *e)
 	return 0;
 }
 
+/* Seconds since the epoch, as TensorBoard's wall_time. */
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* Rank 0: the run directory and the vocabulary. */
 static int setup_output(trainer_t *tr, err_t *e)
 {
@@ -290,7 +299,30 @@ static int open_metrics(trainer_t *tr, int fresh, err_t *e)
 	tr->metrics = fopen(tr->metrics_path, "a");
 	if (!tr->metrics)
 		return err_set(e, "%s: cannot open: %s", tr->metrics_path, strerror(errno));
+	/* after a rollback the event file goes on: the steps going back are
+	 * TensorBoard's to draw */
+	if (tr->cfg.tensorboard && !tr->tb.f) {
+		char tb[4200];
+
+		snprintf(tb, sizeof(tb), "%s/tb", tr->cfg.run_dir);
+		if (tfe_open(&tr->tb, tb, wall_now(), e))
+			return err_prefix(e, "TensorBoard events (--tensorboard off trains without)");
+	}
 	return 0;
+}
+
+/* Rank 0: the same figures as TensorBoard scalars.  The event file is a
+ * copy of metrics.jsonl: a failure to write it is said once and ends the
+ * copy, not the run. */
+static void tb_put(trainer_t *tr, long long step, int n, const char *const *tags,
+		   const double *v)
+{
+	err_t e;
+
+	if (!tr->tb.f || !tfe_scalars(&tr->tb, wall_now(), step, n, tags, v, &e))
+		return;
+	fprintf(stderr, "engram train: %s; no more TensorBoard events (metrics.jsonl goes on)\n", e.msg);
+	tfe_close(&tr->tb);
 }
 
 static void print_exchange(const trainer_t *tr)
@@ -512,6 +544,10 @@ static void log_step(trainer_t *tr, double lr, int force)
 	json_int(&j, "tokens", tr->tokens);
 	json_end(&j);
 	metrics_put(tr, &j);
+	tb_put(tr, tr->step, 5,
+	       (const char *const[]){ "train/loss", "train/ppl", "train/lr", "train/grad_norm",
+				      "train/tok_per_s" },
+	       (const double[]){ loss, exp(loss), lr, tr->last_gnorm, tps });
 	fflush(stdout);
 	tr->t_log = t;
 	*lw = (train_logwin_t){ 0 };
@@ -521,6 +557,7 @@ static void log_step(trainer_t *tr, double lr, int force)
 static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r,
 		     int epoch)
 {
+	char tags[2][64];
 	json_t j;
 
 	if (tr->comm->rank != 0)
@@ -537,6 +574,10 @@ static void log_eval(trainer_t *tr, const char *split, const eval_result_t *r,
 	json_int(&j, "tokens", r->tokens);
 	json_end(&j);
 	metrics_put(tr, &j);
+	snprintf(tags[0], sizeof(tags[0]), "%s/loss", split);
+	snprintf(tags[1], sizeof(tags[1]), "%s/ppl", split);
+	tb_put(tr, tr->step, 2, (const char *const[]){ tags[0], tags[1] },
+	       (const double[]){ r->loss, r->ppl });
 	fflush(stdout);
 }
 
@@ -792,6 +833,8 @@ static int settle(trainer_t *tr, int64_t due, err_t *e)
 	json_int(&j, "async", tr->ckpt_async);
 	json_end(&j);
 	metrics_put(tr, &j);
+	tb_put(tr, d.step, 2, (const char *const[]){ "checkpoint/stall_ms", "checkpoint/write_ms" },
+	       (const double[]){ 1e3 * d.stall_s, 1e3 * d.write_s });
 	return 0;
 }
 
@@ -1045,6 +1088,7 @@ static void trainer_free(trainer_t *tr)
 	free(tr->rows);
 	vocab_free(&tr->vocab);
 	ds_close(&tr->ds);
+	tfe_close(&tr->tb);
 	if (tr->metrics)
 		fclose(tr->metrics);
 	rundir_unlock(tr->lock_fd);

@@ -10,6 +10,7 @@
 
 #include "comm/allreduce.h"
 #include "comm/comm.h"
+#include "io/tfevents.h"
 #include "io/ds.h"
 #include "io/vocab.h"
 #include "trainer/config.h"
@@ -77,6 +78,7 @@ typedef struct {
 	int32_t *tok;
 	FILE *metrics;
 	int metrics_failed;	/* rank 0 could not write a line: stop the run */
+	tfe_t tb;		/* rank 0, --tensorboard on: the event file */
 	char metrics_path[4600];
 	int lock_fd;	/* rank 0: the run directory's lock (rundir.h), else -1 */
 	char json[8192];
