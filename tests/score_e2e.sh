@@ -88,6 +88,12 @@ out=$("$engram" score --ckpt "$dir/m" "$dir/oov.txt" 2>&1)
 	ok || bad "an OOV without <unk>: $out"
 out=$("$engram" score --ckpt "$dir/m" --oov skip "$dir/oov.txt" 2>&1)
 [ $? -eq 0 ] && grep -q '2 sentences, 10 words, 1 OOVs' <<<"$out" && ok || bad "--oov skip: $out"
+# under 2 ranks a bad input is said once (every rank reads the same bytes),
+# and so is a file that is not there
+for f in oov.txt nonexistent.txt; do
+	out=$("$mpiexec" -n 2 "$engram" score --ckpt "$dir/m" "$dir/$f" 2>&1)
+	[ $? -ne 0 ] && [ "$(grep -c '^engram score:' <<<"$out")" -eq 1 ] && ok || bad "2 ranks, $f: $out"
+done
 
 # invalid UTF-8: the file and line named, nothing on stdout; --skip-bad
 # goes on without it

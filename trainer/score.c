@@ -311,7 +311,9 @@ int score_run(score_set_t *s, model_t *m, int batch, int bptt, int carry,
 		return -1;
 	if (rc)
 		return -1;
-	if (s->nll[s->nids] > 0)
-		return err_set(e, "scoring failed on %g of the %d ranks", s->nll[s->nids], c->size);
+	if (s->nll[s->nids] > 0) {
+		err_set(e, "scoring failed on %g of the %d ranks", s->nll[s->nids], c->size);
+		return SCORE_PEER_FAILED;
+	}
 	return 0;
 }

@@ -58,7 +58,9 @@ int score_add_line(score_set_t *s, const char *where, const char *text,
 		   size_t n, err_t *e);
 
 /* Fills nll on every rank: batch streams of windows of at most bptt
- * steps; carry: one stream, the state carried across lines. */
+ * steps; carry: one stream, the state carried across lines.  -1 when this
+ * rank failed, SCORE_PEER_FAILED when only others did (each says why). */
+#define SCORE_PEER_FAILED (-2)
 int score_run(score_set_t *s, model_t *m, int batch, int bptt, int carry,
 	      comm_t *c, err_t *e);
 

@@ -157,7 +157,7 @@ static void line_sums(const score_set_t *s, int k, sums_t *u)
  * ppl1 (without). */
 static void print_sums(const char *head, int64_t sentences, const sums_t *u)
 {
-	double lp = -u->nats / log(10.0);
+	double lp = u->nats > 0 ? -u->nats / log(10.0) : 0.0;	/* not "-0" */
 	int64_t n1 = u->words - u->skipped, n = n1 + u->ends;
 
 	printf("%s%lld sentences, %lld words, %lld OOVs\n", head, (long long)sentences,
@@ -211,7 +211,7 @@ static int print_json_line(const lines_t *l, int i, const score_set_t *s, int k,
 	json_strn(&j, "text", l->text[i], l->len[i]);
 	json_int(&j, "words", u.words);
 	json_int(&j, "oovs", u.oovs);
-	json_num(&j, "logprob", "%.10g", -u.nats / log(10.0));
+	json_num(&j, "logprob", "%.10g", u.nats > 0 ? -u.nats / log(10.0) : 0.0);
 	json_num(&j, "nats", "%.10g", u.nats);
 	json_end(&j);
 	rc = json_print(&j, e);
@@ -231,7 +231,7 @@ static int print_json_total(const char *file, int64_t sentences, const sums_t *u
 	json_int(&j, "sentences", sentences);
 	json_int(&j, "words", u->words);
 	json_int(&j, "oovs", u->oovs);
-	json_num(&j, "logprob", "%.10g", -u->nats / log(10.0));
+	json_num(&j, "logprob", "%.10g", u->nats > 0 ? -u->nats / log(10.0) : 0.0);
 	json_num(&j, "nats", "%.10g", u->nats);
 	if (n > 0)
 		json_num(&j, "ppl", "%.10g", exp(u->nats / (double)n));
@@ -304,7 +304,10 @@ static int tokenizer(const char *ckpt, const ckpt_meta_t *meta, const vocab_t *v
 	return 0;
 }
 
-static int run(const score_args_t *a, comm_t *c, err_t *e)
+/* Every rank reads the same bytes and the same weights, so up to the
+ * scoring they fail alike and rank 0 alone says why (*say); in the
+ * scoring each rank says its own failure, and rank 0 that of the others. */
+static int run(const score_args_t *a, comm_t *c, int *say, err_t *e)
 {
 	lines_t l = { 0 };
 	score_set_t s;
@@ -315,6 +318,8 @@ static int run(const score_args_t *a, comm_t *c, err_t *e)
 	int32_t end = -1;
 	int rc = -1;
 	char where[4200];
+
+	*say = c->rank == 0;
 
 	if (vocab_init(&v, e))
 		return -1;
@@ -340,8 +345,12 @@ static int run(const score_args_t *a, comm_t *c, err_t *e)
 		l.set_line[i] = -1;
 	}
 	openblas_set_num_threads(a->threads ? a->threads : comm_threads_per_rank(c));
-	if (score_run(&s, &m, a->batch, a->bptt, a->carry, c, e))
+	rc = score_run(&s, &m, a->batch, a->bptt, a->carry, c, e);
+	if (rc) {
+		*say = rc == -1 || c->rank == 0;
+		rc = -1;
 		goto out;
+	}
 	rc = c->rank == 0 ? report(a, &l, &s, e) : 0;
 	if (!rc && c->rank == 0 && fflush(stdout))
 		rc = err_set(e, "writing the output failed");
@@ -360,7 +369,7 @@ int cmd_score(int argc, char **argv)
 	};
 	score_args_t a = { 0 };
 	const char *pos[1];
-	int npos, rc;
+	int npos, rc, say;
 	flag_t opts[] = {
 		{ "--ckpt", FLAG_STR, &a.ckpt, "PATH", "weights or checkpoint file, or a run directory (its newest)" },
 		{ "--nbest", FLAG_BOOL, &a.nbest, NULL, "Kaldi n-best lines, 'utt-id word word ...': the first field is an id; prints 'utt-id cost' per line, cost = -sum ln p (the end of sentence included)" },
@@ -403,8 +412,8 @@ int cmd_score(int argc, char **argv)
 		fprintf(stderr, "engram score: %s\n", e.msg);
 		return 1;
 	}
-	rc = run(&a, &c, &e);
-	if (rc)
+	rc = run(&a, &c, &say, &e);
+	if (rc && say)
 		fprintf(stderr, "engram score: %s\n", e.msg);
 	comm_free(&c);
 	return rc ? 1 : 0;
