@@ -356,7 +356,7 @@ int checkpoint_save(trainer_t *tr, err_t *e)
 	comm_t *c = tr->comm;
 	ckpt_job_t *j = &tr->job;
 	size_t per = state_floats(tr);
-	int P = c->size, rank = c->rank, async = tr->ckpt_async;
+	int P = c->size, rank = c->rank, async = tr->cfg.ckpt_async;
 	float *h = NULL, *cc = NULL;
 	ckpt_stage_t *s = NULL;
 	double t0 = clock_now();
@@ -483,7 +483,7 @@ int checkpoint_stage_init(trainer_t *tr, err_t *e)
 
 double checkpoint_staging_bytes(const trainer_t *tr)
 {
-	if (!tr->ckpt_async || tr->comm->rank != 0)
+	if (!tr->cfg.ckpt_async || tr->comm->rank != 0)
 		return 0.0;
 	return 4.0 * param_floats(tr);
 }

@@ -150,9 +150,10 @@ int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 	return 0;
 }
 
-/* Row shorthands: a choice; a range [lo, hi] (R), open at the low end (RLO)
- * or at the high end (RHI); a float range also fits a float (F32).  F is
- * FLT_MAX, "no upper bound but a float's". */
+/* Row shorthands: a choice; an integer range [lo, hi] (R); a float range
+ * (RF), which must also fit a float, with `more` flags (FLAG_LO_OPEN,
+ * FLAG_HI_OPEN, FLAG_UNSET).  F is FLT_MAX, "no upper bound but a
+ * float's". */
 #define CHOICE(list) .choices = (list)
 #define R(a, b) .flags = FLAG_RANGE, .lo = (a), .hi = (b)
 #define RF(a, b, more) .flags = FLAG_RANGE | FLAG_F32 | (more), .lo = (a), .hi = (b)

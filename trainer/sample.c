@@ -48,7 +48,23 @@ int sample_encode(const sample_tok_t *t, const char *text, int32_t *ids,
 	return rc;
 }
 
-int32_t sample_start_id(const sample_tok_t *t)
+int sample_tok_init(sample_tok_t *t, const char *ckpt, const ckpt_meta_t *meta,
+		    const vocab_t *v, err_t *e)
+{
+	*t = (sample_tok_t){ .vocab = v->n ? v : NULL, .unk_id = meta->unk_id,
+			     .eos_id = meta->eos_id, .vocab_size = (int)meta->vocab };
+	/* a hand-made data set's model (tokenizer "unknown") has no vocabulary:
+	 * say that, not that its tokenizer has no name */
+	if (strcmp(meta->tokenizer, "byte") && !t->vocab)
+		return err_set(e, "%s: the weights carry no vocabulary for tokenizer '%s'", ckpt,
+			       meta->tokenizer);
+	if (tok_kind_parse(meta->tokenizer, &t->kind))
+		return err_set(e, "%s: tokenizer '%s' (expected byte, char or word)", ckpt,
+			       meta->tokenizer);
+	return 0;
+}
+
+int32_t sample_end_id(const sample_tok_t *t)
 {
 	int64_t x = -1;
 
@@ -58,7 +74,14 @@ int32_t sample_start_id(const sample_tok_t *t)
 		return (int32_t)t->eos_id;
 	if (t->vocab)
 		x = vocab_find(t->vocab, "\n", 1);
-	return x >= 0 ? (int32_t)x : 0;
+	return x >= 0 ? (int32_t)x : -1;
+}
+
+int32_t sample_start_id(const sample_tok_t *t)
+{
+	int32_t x = sample_end_id(t);
+
+	return x >= 0 ? x : 0;
 }
 
 void sample_decode(const sample_tok_t *t, int32_t id, int *line_open, FILE *f)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "io/ckpt.h"
 #include "io/err.h"
 #include "io/text.h"
 #include "io/vocab.h"
@@ -21,14 +22,24 @@ typedef struct {
 	int vocab_size;
 } sample_tok_t;
 
+/* The tokenizer of weights read from ckpt (weights_load's meta and
+ * vocabulary, which t then points at); -1 for weights that cannot read
+ * text: no vocabulary (a hand-made data set's model), or a tokenizer that
+ * is not byte, char or word. */
+int sample_tok_init(sample_tok_t *t, const char *ckpt, const ckpt_meta_t *meta,
+		    const vocab_t *v, err_t *e);
+
 /* Ids of text into ids[0..*n) (at most max), by the data set's own
  * tokenizer (io/text.c) without the final <eos>; unknown tokens become
  * <unk>, or fail naming the token when there is none. */
 int sample_encode(const sample_tok_t *t, const char *text, int32_t *ids,
 		  int max, int *n, err_t *e);
 
-/* The id to start from when there is no prime text: <eos> for words,
- * a line end for characters and bytes where the vocabulary has one. */
+/* The id of a line's end: <eos> for words, the newline for characters
+ * and bytes where the vocabulary has one; -1 where it has none. */
+int32_t sample_end_id(const sample_tok_t *t);
+/* The id to start from when there is no prime text: a line's end, or id
+ * 0 where there is none. */
 int32_t sample_start_id(const sample_tok_t *t);
 
 /* Writes token id as text; *line_open says whether a word came before on

@@ -439,7 +439,7 @@ static void print_start(trainer_t *tr)
 	       optim_kind_name(c->optimizer), c->lr, c->clip, sched_kind_name(c->schedule),
 	       (long long)tr->lay.windows,
 	       (long long)tr->total_steps);
-	if (tr->ckpt_async)
+	if (tr->cfg.ckpt_async)
 		printf("  checkpoints written in the background: %.1f MiB of staging on rank 0%s\n",
 		       checkpoint_staging_bytes(tr) / 1048576.0,
 		       c->ckpt_seconds > 0 ? ", and one at least every --ckpt-seconds" : "");
@@ -817,7 +817,7 @@ static int settle(trainer_t *tr, int64_t due, err_t *e)
 		printf("checkpoint at step %lld: the write of step %lld is still in flight; training "
 		       "waits for it (writes take longer than the checkpoint interval: each wait is "
 		       "in the log's stall_ms)\n", (long long)due, (long long)d.step);
-	if (!tr->cfg.quiet && tr->ckpt_async)
+	if (!tr->cfg.quiet && tr->cfg.ckpt_async)
 		printf("checkpoint %s in %.2f s, written in the background (training held %.0f ms)\n",
 		       tr->last_ckpt_path, d.write_s, 1e3 * d.stall_s);
 	else if (!tr->cfg.quiet)
@@ -830,7 +830,7 @@ static int settle(trainer_t *tr, int64_t due, err_t *e)
 	json_num(&j, "stall_ms", "%.3f", 1e3 * d.stall_s);
 	json_num(&j, "write_ms", "%.3f", 1e3 * d.write_s);
 	json_num(&j, "copy_ms", "%.3f", 1e3 * d.copy_s);
-	json_int(&j, "async", tr->ckpt_async);
+	json_int(&j, "async", tr->cfg.ckpt_async);
 	json_end(&j);
 	metrics_put(tr, &j);
 	tb_put(tr, d.step, 2, (const char *const[]){ "checkpoint/stall_ms", "checkpoint/write_ms" },
@@ -847,7 +847,7 @@ static int save(trainer_t *tr, err_t *e)
 		return 1;
 	if (checkpoint_save(tr, e))
 		die(tr, e);
-	return tr->ckpt_async ? 0 : settle(tr, 0, e);
+	return tr->cfg.ckpt_async ? 0 : settle(tr, 0, e);
 }
 
 /* A stop request honoured: the state on disk (a checkpoint now unless the
@@ -1183,7 +1183,6 @@ int train_run(const train_cfg_t *cfg, comm_t *c)
 	tr->cfg = *cfg;
 	tr->comm = c;
 	tr->nranks = c->size;
-	tr->ckpt_async = cfg->ckpt_async;
 	tr->ds.file = -1;
 	tr->lock_fd = -1;
 	vocab_init(&tr->vocab, &e);

@@ -95,7 +95,6 @@ typedef struct {
 	char last_ckpt_path[4600];
 	double ckpt_seconds;	/* training held by checkpoints, in all */
 	ckpt_job_t job;
-	int ckpt_async;		/* --ckpt-async on */
 	int ckpt_due;		/* --ckpt-seconds: rank 0's clock says now */
 	int ckpt_wait_said;	/* a checkpoint waited for the last one: said once */
 	/* faults: lr multiplier after rollbacks, loss history for spikes */

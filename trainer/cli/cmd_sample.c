@@ -58,20 +58,8 @@ static int run(const sample_args_t *a, err_t *e)
 		vocab_free(&v);
 		return -1;
 	}
-	t = (sample_tok_t){ .vocab = v.n ? &v : NULL, .unk_id = meta.unk_id,
-			    .eos_id = meta.eos_id, .vocab_size = (int)meta.vocab };
-	/* a hand-made data set's model (tokenizer "unknown") has no vocabulary:
-	 * say that, not that its tokenizer has no name */
-	if (strcmp(meta.tokenizer, "byte") && !t.vocab) {
-		err_set(e, "%s: the weights carry no vocabulary for tokenizer '%s'", a->ckpt,
-			meta.tokenizer);
+	if (sample_tok_init(&t, a->ckpt, &meta, &v, e))
 		goto out;
-	}
-	if (tok_kind_parse(meta.tokenizer, &t.kind)) {
-		err_set(e, "%s: tokenizer '%s' (expected byte, char or word)", a->ckpt,
-			meta.tokenizer);
-		goto out;
-	}
 	if (model_state_init(&s, &m.cfg, 1, e))
 		goto out;
 	w = model_work_new(&m.cfg, 1, 1, e);

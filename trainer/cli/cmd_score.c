@@ -281,25 +281,14 @@ static int report(const score_args_t *a, const lines_t *l, const score_set_t *s,
 	return 0;
 }
 
-/* The tokenizer of the weights, its start and end ids. */
+/* The tokenizer of the weights; a word model must have <eos> to end a
+ * sentence with. */
 static int tokenizer(const char *ckpt, const ckpt_meta_t *meta, const vocab_t *v,
-		     sample_tok_t *t, int32_t *end, err_t *e)
+		     sample_tok_t *t, err_t *e)
 {
-	*t = (sample_tok_t){ .vocab = v->n ? v : NULL, .unk_id = meta->unk_id,
-			     .eos_id = meta->eos_id, .vocab_size = (int)meta->vocab };
-	if (strcmp(meta->tokenizer, "byte") && !t->vocab)
-		return err_set(e, "%s: the weights carry no vocabulary for tokenizer '%s' "
-			       "(a hand-made data set's model cannot read text)", ckpt, meta->tokenizer);
-	if (tok_kind_parse(meta->tokenizer, &t->kind))
-		return err_set(e, "%s: tokenizer '%s' (expected byte, char or word)", ckpt,
-			       meta->tokenizer);
-	if (t->kind == TOK_BYTE)
-		*end = '\n';
-	else if (t->kind == TOK_WORD)
-		*end = (int32_t)t->eos_id;
-	else
-		*end = (int32_t)vocab_find(t->vocab, "\n", 1);
-	if (t->kind == TOK_WORD && *end < 0)
+	if (sample_tok_init(t, ckpt, meta, v, e))
+		return -1;
+	if (t->kind == TOK_WORD && t->eos_id < 0)
 		return err_set(e, "%s: the vocabulary has no <eos> to end a sentence with", ckpt);
 	return 0;
 }
@@ -315,7 +304,6 @@ static int run(const score_args_t *a, comm_t *c, int *say, err_t *e)
 	ckpt_meta_t meta;
 	model_t m;
 	vocab_t v;
-	int32_t end = -1;
 	int rc = -1;
 	char where[4200];
 
@@ -328,9 +316,9 @@ static int run(const score_args_t *a, comm_t *c, int *say, err_t *e)
 		return -1;
 	}
 	score_set_init(&s, &(sample_tok_t){ 0 }, 0, -1, SCORE_OOV_UNK);
-	if (tokenizer(a->ckpt, &meta, &v, &t, &end, e))
+	if (tokenizer(a->ckpt, &meta, &v, &t, e))
 		goto out;
-	score_set_init(&s, &t, sample_start_id(&t), end, (score_oov_t)a->oov);
+	score_set_init(&s, &t, sample_start_id(&t), sample_end_id(&t), (score_oov_t)a->oov);
 	if (read_all(a->input, &l, c, e) || split_lines(&l, a->nbest, e))
 		goto out;
 	for (int i = 0; i < l.nlines; i++) {
