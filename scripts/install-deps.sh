@@ -13,6 +13,7 @@ pkgs=(
 	libopenblas-dev                    # CBLAS sgemm
 	bible-kjv                          # the default corpus (public domain)
 	python3                            # tests/ctrl_c.py: a terminal's Ctrl-C in the fault suite
+	slurmctld slurmd slurm-client munge # a one-host Slurm cluster for tests/slurm.sh
 )
 
 missing=()

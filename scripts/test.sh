@@ -17,8 +17,9 @@ scripts/build.sh build
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" \
 	-DENGRAM_SANITIZE=ON -DENGRAM_NATIVE=OFF
 # The fault suite (label faults) is about timing and processes, not memory,
-# and the PyTorch converter's test (label torch) about a Python script: they
-# run in the optimized build only, to keep the whole suite in budget.
+# the PyTorch converter's test (label torch) about a Python script and the
+# Slurm test (label slurm) about the launcher: they run in the optimized
+# build only, to keep the whole suite in budget.
 (cd build-asan &&
  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --output-on-failure -j "$jobs" -LE 'faults|torch')
+	ctest --output-on-failure -j "$jobs" -LE 'faults|torch|slurm')

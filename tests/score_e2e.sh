@@ -26,7 +26,7 @@ head -300 "$dir/toy.txt" > "$dir/v.txt"
 eval_nats() { # NAME TEXTFILE
 	{ echo; cat "$2"; } > "$dir/$1.split"
 	"$engram" prepare --quiet --tokenizer word -o "$dir/$1.h5" "$dir/toy.txt" "$dir/$1.split" "$dir/$1.split" &&
-		"$engram" eval --ckpt "$dir/m" --data "$dir/$1.h5" --split test --batch 1 --bptt 1 --json |
+		"$engram" eval --ckpt "${ck:-$dir/m}" --data "$dir/$1.h5" --split test --batch 1 --bptt 1 --json |
 		sed 's/.*"loss":\([0-9.e+-]*\).*"tokens":\([0-9]*\).*/\1 \2/' | awk '{ printf "%.9g", $1 * $2 }'
 }
 near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-5 * (b < 0 ? -b : b) + 1e-9) }'; }
@@ -52,6 +52,21 @@ echo >> "$dir/many.txt"	# an empty line: the end of sentence alone
 want=$(eval_nats many "$dir/many.txt")
 got=$("$engram" score --ckpt "$dir/m" --carry --json "$dir/many.txt" | tail -1 | nats_of)
 near "$got" "$want" && ok || bad "--carry: score $got nats, eval --batch 1 $want"
+# the adaptive softmax: the same two figures, from its exact normalized
+# log-probabilities (head and cluster)
+"$engram" train --data "$dir/w.h5" --run-dir "$dir/ma" --layers 1 --hidden 16 --embed 8 --batch 8 \
+	--bptt 10 --optimizer adam --lr 0.01 --steps 60 --threads 1 --quiet \
+	--softmax adaptive --cutoffs 4,8 --div-value 2 > "$dir/ma.log" 2>&1 || bad "train adaptive: $(tail -2 "$dir/ma.log")"
+ck=$dir/ma
+want=$(eval_nats one_a "$dir/one.txt")
+got=$("$engram" score --ckpt "$dir/ma" --json "$dir/one.txt" | head -1 | nats_of)
+near "$got" "$want" && ok || bad "adaptive, one sentence: score $got nats, eval $want"
+want=$(eval_nats many_a "$dir/many.txt")
+got=$("$engram" score --ckpt "$dir/ma" --carry --json "$dir/many.txt" | tail -1 | nats_of)
+near "$got" "$want" && ok || bad "adaptive, --carry: score $got nats, eval --batch 1 $want"
+unset ck
+want=$(eval_nats many "$dir/many.txt")
+
 # without --carry each line starts afresh: another figure, and the same in
 # batches of 1 and of 7 streams (to float rounding)
 fresh=$("$engram" score --ckpt "$dir/m" --json "$dir/many.txt" | tail -1 | nats_of)
