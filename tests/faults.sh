@@ -12,16 +12,14 @@ mpiexec=$2
 # one row runs 3 ranks: more than this 2-core machine has cores
 export OMPI_MCA_rmaps_base_oversubscribe=1
 here=$(cd "$(dirname "$0")/.." && pwd)
-dir=$(mktemp -d)
+. "$here/tests/lib.sh"
 trap 'pkill -9 -f "run-dir $dir" 2>/dev/null; rm -rf "$dir"' EXIT
 # the seed printed is the one that repeats the run (printing $RANDOM after
 # seeding it printed the first draw instead, which repeats nothing)
 seed=${FAULTS_SEED:-$$}
 RANDOM=$seed
 echo "faults: FAULTS_SEED=$seed"
-pass=0 fail=0 table=()
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+table=()
 row() { table+=("$(printf '| %s | %s | %s | %s | %s |' "$@")"); }
 
 awk 'BEGIN { x = 5; for (i = 0; i < 30000; i++) { x = (x * 1103515245 + 12345) % 2147483648;
@@ -42,7 +40,6 @@ job() { # NP RUNDIR [FLAGS...] - one run, output to RUNDIR.log; exit status, sec
 	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	return $rc
 }
-newest() { "$engram" ckpt info --json "$1" 2>/dev/null | grep -o '"step":[0-9]*' | head -1 | cut -d: -f2; }
 equal() { # RUN: final weights and optimizer equal the straight run's
 	"$engram" ckpt diff "$dir/straight" "$1" > "$1.diff" 2>&1
 }

@@ -18,3 +18,5 @@ grammar_text() {
 		} }'
 }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# newest RUN_DIR: the step of its newest checkpoint ($engram: the binary)
+newest() { "$engram" ckpt info --json "$1" 2>/dev/null | grep -o '"step":[0-9]*' | head -1 | cut -d: -f2; }

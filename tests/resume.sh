@@ -139,7 +139,7 @@ kill -9 $p1 $p2 2>/dev/null
 wait $p1 $p2 2>/dev/null
 # (a few steps past the killed job's last checkpoint: the rest of the epoch
 # is a minute under ASan)
-last=$("$engram" ckpt info --json "$dir/lock" | grep -o '"step":[0-9]*' | head -1 | cut -d: -f2)
+last=$(newest "$dir/lock")
 "$engram" train "${long[@]}" --run-dir "$dir/lock" --resume auto --steps $((${last:-0} + 3)) \
 	> "$dir/lock3.log" 2>&1 && grep -q "resumed from .*step ${last:-x}\b" "$dir/lock3.log" &&
 	ok || bad "restart after the holder was killed: $(tail -1 "$dir/lock3.log")"

@@ -112,6 +112,7 @@ submit() { # RUN_DIR: the job id; 2 tasks on the one node
 		sbatch --parsable --chdir="$dir/work" --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 \
 		--time=10 --output="$1.out" "$example" 2> "$1.sbatch.err"
 }
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 valid_loss() { grep '"split":"valid"' "$1/metrics.jsonl" | tail -1 | grep -o '"loss":[0-9.e+-]*' | cut -d: -f2; }
 
 # 1. the job trains what mpirun trains
@@ -122,7 +123,7 @@ t0=$(date +%s.%N)
 id=$(submit "$dir/slurm")
 [ -n "$id" ] || bad "sbatch: $(cat "$dir/slurm.sbatch.err")"
 wait_job "$id" 120 || bad "job $id did not end in 120 s: $(scontrol show job "$id" | head -5)"
-t_job=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+t_job=$(since "$t0")
 [ "$(job_field "$id" JobState)" = COMPLETED ] && [ "$(job_field "$id" ExitCode)" = 0:0 ] &&
 	ok || bad "job $id: $(job_field "$id" JobState) $(job_field "$id" ExitCode): $(tail -3 "$dir/slurm.out")"
 grep -q '2 ranks x 1 thread' "$dir/slurm.out" && ok || bad "the job did not run 2 ranks: $(head -3 "$dir/slurm.out")"
@@ -150,7 +151,7 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 wait_job "$id" 180 || bad "preempted job $id did not end in 180 s: $(tail -3 "$dir/pre.out")"
-t_pre=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+t_pre=$(since "$t0")
 grep -q 'engram: exit 75 (stopped on a signal, checkpoint written): requeued' "$dir/pre.out" &&
 	grep -q 'stopped on a signal' "$dir/pre.out" && ok ||
 	bad "no exit 75 on SIGUSR1: $(grep -v '^ ' "$dir/pre.out" | tail -4)"

@@ -153,11 +153,18 @@ static void line_sums(const score_set_t *s, int k, sums_t *u)
 	}
 }
 
+/* SRILM's logprob, log10 p = -nats / ln 10: 0 for a total of zero, not
+ * "-0". */
+static double logprob(double nats)
+{
+	return nats > 0 ? -nats / log(10.0) : 0.0;
+}
+
 /* SRILM's two lines: counts, then logprob (log10), ppl (with the ends),
  * ppl1 (without). */
 static void print_sums(const char *head, int64_t sentences, const sums_t *u)
 {
-	double lp = u->nats > 0 ? -u->nats / log(10.0) : 0.0;	/* not "-0" */
+	double lp = logprob(u->nats);
 	int64_t n1 = u->words - u->skipped, n = n1 + u->ends;
 
 	printf("%s%lld sentences, %lld words, %lld OOVs\n", head, (long long)sentences,
@@ -211,7 +218,7 @@ static int print_json_line(const lines_t *l, int i, const score_set_t *s, int k,
 	json_strn(&j, "text", l->text[i], l->len[i]);
 	json_int(&j, "words", u.words);
 	json_int(&j, "oovs", u.oovs);
-	json_num(&j, "logprob", "%.10g", u.nats > 0 ? -u.nats / log(10.0) : 0.0);
+	json_num(&j, "logprob", "%.10g", logprob(u.nats));
 	json_num(&j, "nats", "%.10g", u.nats);
 	json_end(&j);
 	rc = json_print(&j, e);
@@ -231,7 +238,7 @@ static int print_json_total(const char *file, int64_t sentences, const sums_t *u
 	json_int(&j, "sentences", sentences);
 	json_int(&j, "words", u->words);
 	json_int(&j, "oovs", u->oovs);
-	json_num(&j, "logprob", "%.10g", u->nats > 0 ? -u->nats / log(10.0) : 0.0);
+	json_num(&j, "logprob", "%.10g", logprob(u->nats));
 	json_num(&j, "nats", "%.10g", u->nats);
 	if (n > 0)
 		json_num(&j, "ppl", "%.10g", exp(u->nats / (double)n));
