@@ -15,13 +15,21 @@
 # (with Debian's python3-matplotlib).  Reads ../shared/data/ptb/.
 #   nohup scripts/ptb-medium.sh 2 > runs/ptb-medium-np2.log 2>&1 &
 #   STEPS=20 scripts/ptb-medium.sh 2 runs/smoke-medium     # smoke test
+# PRESET=medium-reg runs the same model tied and with AWD-LSTM's regularizers
+# (README: Results; target test <= 75, Inan et al. 2016: valid 77.1, test 73.9)
+# into runs/ptb-medium-reg-np$NP by default.
 # Env: STEPS (stop after N steps in total), CKPT_EVERY, EXTRA (more train flags),
-# PTB (text dir), DATA (data set, default runs/ptb.h5).
+# PTB (text dir), DATA (data set, default runs/ptb.h5), PRESET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/resumable.sh
 np=${1:-2}
-run=${2:-runs/ptb-medium-np$np}
+preset=${PRESET:-zaremba-medium}
+case $preset in
+zaremba-medium) run=${2:-runs/ptb-medium-np$np} ref_valid=86.2 ref="paper (Zaremba et al. 2014, medium): valid 86.2, test 82.7" ;;
+medium-reg) run=${2:-runs/ptb-medium-reg-np$np} ref_valid=77.1 ref="Inan et al. 2016 (VD-LSTM+RE, 650 units): valid 77.1, test 73.9; target test <= 75" ;;
+*) echo "ptb-medium: PRESET must be zaremba-medium or medium-reg (got $preset)" >&2; exit 2 ;;
+esac
 ptb=${PTB:-../shared/data/ptb}
 data=${DATA:-runs/ptb.h5}
 [ $((20 % np)) -eq 0 ] || { echo "ptb-medium: NP must divide the global batch 20 (got $np)" >&2; exit 2; }
@@ -40,14 +48,14 @@ progress() {
 
 rc=0
 resumable_train "$run" -n "$np" train --data "$data" --run-dir "$run" \
-	--preset zaremba-medium --batch $((20 / np)) --resume auto \
+	--preset "$preset" --batch $((20 / np)) --resume auto \
 	--ckpt-every "${CKPT_EVERY:-250}" --log-seconds 60 ${STEPS:+--steps $STEPS} ${EXTRA:-} || rc=$?
 progress
 resumable_done "$rc"
 $engram eval --ckpt "$run" --data "$data" --split test --batch 1 --bptt 35 --json \
 	| tee "$run/test-batch1.json"
-echo "paper (Zaremba et al. 2014, medium): valid 86.2, test 82.7"
+echo "$ref"
 if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
-	/usr/bin/python3 scripts/plot-metrics.py "$run" --hline 86.2:"paper valid" \
+	/usr/bin/python3 scripts/plot-metrics.py "$run" --hline "$ref_valid":"paper valid" \
 		-o "$run/curves.png" || echo "ptb-medium: the plot failed" >&2
 fi

@@ -25,6 +25,8 @@ typedef struct {
 	int lo[MODEL_MAX_CLUSTERS + 1], hi[MODEL_MAX_CLUSTERS + 1], d[MODEL_MAX_CLUSTERS + 1];
 	size_t Wx[MODEL_MAX_LAYERS], Wh[MODEL_MAX_LAYERS], b[MODEL_MAX_LAYERS];
 	const float *const *masks;
+	const float *const *wmask;	/* per layer, H x 4H, or NULL */
+	double ar, tar;			/* AR and TAR coefficients */
 	/* Saved forward values, index (t, b, unit): */
 	double *x[MODEL_MAX_LAYERS];	/* layer input after dropout, in wide */
 	double *act[MODEL_MAX_LAYERS];	/* i f g o, 4H wide */
@@ -63,6 +65,18 @@ static double mask(const ref_t *r, int site, int t, int b, int k)
 static double *row(double *a, const ref_t *r, int t, int b, int n, int first)
 {
 	return a + ((size_t)(t - first) * r->B + b) * n;
+}
+
+/* Layer l's weight drop mask at Wh's (k, col); 1 without weight drop. */
+static double wmask_at(const ref_t *r, int l, int k, int col)
+{
+	return r->wmask ? r->wmask[l][(size_t)k * 4 * r->H + col] : 1.0;
+}
+
+/* Wh[l] at (k, col) as the window uses it. */
+static double wh(const ref_t *r, const double *p, int l, int k, int col)
+{
+	return p[r->Wh[l] + (size_t)k * 4 * r->H + col] * wmask_at(r, l, k, col);
 }
 
 static double sigmoid(double x)
@@ -168,7 +182,7 @@ static void cell_forward(ref_t *r, const double *p, int l, int t, int b)
 			for (int k = 0; k < in; k++)
 				z += x[k] * p[r->Wx[l] + (size_t)k * 4 * H + col];
 			for (int k = 0; k < H; k++)
-				z += hp[k] * p[r->Wh[l] + (size_t)k * 4 * H + col];
+				z += hp[k] * wh(r, p, l, k, col);
 			a[col] = q == 2 ? tanh(z) : sigmoid(z);
 		}
 	for (int j = 0; j < H; j++) {
@@ -381,6 +395,36 @@ static double forward(ref_t *r, const double *p, const int32_t *tok,
 	return loss;
 }
 
+/* h_t of the top layer, stream b, unit k (t = -1 .. T-1). */
+static double htop(const ref_t *r, int t, int b, int k)
+{
+	return row(r->hh[r->L - 1], r, t, b, r->H, -1)[k];
+}
+
+/* The TAR coefficient of a squared difference: tar * T / ((T-1) H). */
+static double tar_coef(const ref_t *r)
+{
+	return r->T > 1 ? r->tar * r->T / ((r->T - 1.0) * r->H) : 0.0;
+}
+
+/* AR over the dropped top h, TAR over the undropped one (model.h). */
+static double reg_forward(ref_t *r)
+{
+	double ar = 0.0, tar = 0.0;
+
+	for (int t = 0; t < r->T; t++)
+		for (int b = 0; b < r->B; b++)
+			for (int k = 0; k < r->H; k++) {
+				double x = row(r->top, r, t, b, r->H, 0)[k];
+
+				ar += x * x;
+				if (t)
+					tar += (htop(r, t, b, k) - htop(r, t - 1, b, k)) *
+					       (htop(r, t, b, k) - htop(r, t - 1, b, k));
+			}
+	return r->ar / r->H * ar + tar_coef(r) * tar;
+}
+
 /*
  * Backward of layer l's cell at (t, b).  dh is the total dL/dh_t (from
  * above plus from step t+1), dc is dL/dC_t arriving from step t+1 (in) and
@@ -416,8 +460,9 @@ static void cell_backward(ref_t *r, const double *p, double *g, int l, int t,
 		g[r->b[l] + col] += dz[col];
 		for (int k = 0; k < in; k++)
 			g[r->Wx[l] + (size_t)k * 4 * H + col] += x[k] * dz[col];
-		for (int k = 0; k < H; k++)
-			g[r->Wh[l] + (size_t)k * 4 * H + col] += hp[k] * dz[col];
+		for (int k = 0; k < H; k++)	/* d z / d Wh = h_{t-1} * wmask */
+			g[r->Wh[l] + (size_t)k * 4 * H + col] +=
+				hp[k] * dz[col] * wmask_at(r, l, k, col);
 	}
 	for (int k = 0; k < in; k++) {
 		double s = 0.0;
@@ -430,7 +475,7 @@ static void cell_backward(ref_t *r, const double *p, double *g, int l, int t,
 		double s = 0.0;
 
 		for (int col = 0; col < 4 * H; col++)
-			s += p[r->Wh[l] + (size_t)k * 4 * H + col] * dz[col];
+			s += wh(r, p, l, k, col) * dz[col];
 		dh_prev[k] = s;
 	}
 	free(dz);
@@ -485,6 +530,8 @@ static int backward(ref_t *r, const double *p, const int32_t *tok, double *g)
 
 			/* dup: dL/d(output of the layer being visited). */
 			output_backward(r, p, g, t, b, y, dup);
+			for (int k = 0; k < H; k++)	/* AR: d/dx of ar/H x^2 */
+				dup[k] += 2.0 * r->ar / H * row(r->top, r, t, b, H, 0)[k];
 			for (int l = L - 1; l >= 0; l--) {
 				double *dhn = dh_next + (l * B + b) * (size_t)H;
 				double *dcn = dc_next + (l * B + b) * (size_t)H;
@@ -492,6 +539,16 @@ static int backward(ref_t *r, const double *p, const int32_t *tok, double *g)
 				for (int k = 0; k < H; k++)
 					dh[k] = dup[k] * mask(r, l + 1, t, b, k) +
 						dhn[k];
+				/* TAR: h_t is in the differences with h_{t-1}
+				 * and with h_{t+1} */
+				for (int k = 0; l == L - 1 && k < H; k++) {
+					double c2 = 2.0 * tar_coef(r);
+
+					if (t > 0)
+						dh[k] += c2 * (htop(r, t, b, k) - htop(r, t - 1, b, k));
+					if (t + 1 < T)
+						dh[k] -= c2 * (htop(r, t + 1, b, k) - htop(r, t, b, k));
+				}
 				cell_backward(r, p, g, l, t, b, dh, dcn, dhn, dx);
 				for (int k = 0; k < in_width(r, l); k++)
 					dup[k] = dx[k];
@@ -505,23 +562,30 @@ static int backward(ref_t *r, const double *p, const int32_t *tok, double *g)
 	return 0;
 }
 
-double ref_window_logits(const model_t *m, const double *params, int T,
-			 int B, const int32_t *tok, double *h, double *c,
-			 const float *const *masks, double *grads,
-			 double *logits)
+double ref_window_opts(const model_t *m, const double *params, int T, int B,
+		       const int32_t *tok, double *h, double *c,
+		       const ref_opts_t *o, double *grads)
 {
+	ref_opts_t none = { 0 };
 	ref_t r;
 	size_t BH = (size_t)B * m->cfg.hidden;
 	double loss;
 
+	if (!o)
+		o = &none;
 	if (ref_init(&r, m, T, B))
 		return NAN;
-	r.masks = masks;
+	r.masks = o->masks;
+	r.wmask = o->wmask;
+	r.ar = o->ar;
+	r.tar = o->tar;
 	for (int l = 0; l < r.L; l++) {
 		memcpy(r.hh[l], h + l * BH, BH * sizeof(double));
 		memcpy(r.cc[l], c + l * BH, BH * sizeof(double));
 	}
-	loss = forward(&r, params, tok, logits);
+	loss = forward(&r, params, tok, o->logits);
+	if (o->reg)
+		*o->reg = reg_forward(&r);
 	if (grads && backward(&r, params, tok, grads))
 		loss = NAN;
 	for (int l = 0; l < r.L; l++) {
@@ -530,6 +594,41 @@ double ref_window_logits(const model_t *m, const double *params, int T,
 	}
 	ref_free(&r);
 	return loss;
+}
+
+double ref_window_logits(const model_t *m, const double *params, int T,
+			 int B, const int32_t *tok, double *h, double *c,
+			 const float *const *masks, double *grads,
+			 double *logits)
+{
+	ref_opts_t o = { .masks = masks, .logits = logits };
+
+	return ref_window_opts(m, params, T, B, tok, h, c, &o, grads);
+}
+
+double ref_grad_err(const model_t *m, const double *ref, double scale,
+		    int *worst_tensor)
+{
+	double worst = 0.0;
+
+	for (int k = 0; k < m->ntensors; k++) {
+		const model_tensor_t *t = &m->tensor[k];
+		size_t n = (size_t)t->rows * t->cols;
+		double big = 1e-6, diff = 0.0;
+
+		for (size_t i = 0; i < n; i++)
+			big = fmax(big, fabs(scale * ref[t->off + i]));
+		for (size_t i = 0; i < n; i++) {
+			double a = m->grads[t->off + i], b = scale * ref[t->off + i];
+
+			diff = fmax(diff, isnan(a) || isnan(b) ? INFINITY : fabs(a - b));
+		}
+		if (diff / big > worst) {
+			worst = diff / big;
+			*worst_tensor = k;
+		}
+	}
+	return worst;
 }
 
 double ref_window(const model_t *m, const double *params, int T, int B,

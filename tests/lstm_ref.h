@@ -27,6 +27,29 @@ double ref_window(const model_t *m, const double *params, int T, int B,
 		  const int32_t *tok, double *h, double *c,
 		  const float *const *masks, double *grads);
 
+/*
+ * The regularizers of AWD-LSTM (model.h), for ref_window_opts:
+ * masks as above, but each site's mask may be any product (locked masks
+ * repeated over the steps, times the embedding's mask of each row's token
+ * at site 0); wmask NULL or L per-layer masks of Wh (H x 4H), used in the
+ * forward and the backward alike; ar and tar the coefficients.  reg, when
+ * not NULL, gets the AR + TAR sum, whose gradient grads includes; logits
+ * as for ref_window_logits.
+ */
+typedef struct {
+	const float *const *masks;
+	const float *const *wmask;
+	double ar, tar;
+	double *reg;
+	double *logits;
+} ref_opts_t;
+
+/* ref_window with o (which may be NULL: no masks, no regularizer);
+ * returns the cross-entropy sum alone. */
+double ref_window_opts(const model_t *m, const double *params, int T, int B,
+		       const int32_t *tok, double *h, double *c,
+		       const ref_opts_t *o, double *grads);
+
 /* The same, also writing the logits ((T*B) x V, row t*B + b) when logits
  * is not NULL; with the adaptive softmax, which has no logits of the
  * whole vocabulary, the log-probabilities log p(v) in their place. */
@@ -34,5 +57,13 @@ double ref_window_logits(const model_t *m, const double *params, int T,
 			 int B, const int32_t *tok, double *h, double *c,
 			 const float *const *masks, double *grads,
 			 double *logits);
+
+/*
+ * The fast path's gradients (m->grads) against scale * ref: per tensor,
+ * max |fast - scale*ref| over max |scale*ref| (at least 1e-6), the worst
+ * tensor's figure, its index in *worst_tensor; a NaN counts as infinite.
+ */
+double ref_grad_err(const model_t *m, const double *ref, double scale,
+		    int *worst_tensor);
 
 #endif

@@ -418,30 +418,6 @@ static double absdiff(double a, double b)
 	return isnan(a) || isnan(b) ? INFINITY : fabs(a - b);
 }
 
-/* Per tensor: max |fast - scale*ref| over max |scale*ref| of the tensor. */
-static double grad_err(const model_t *m, const double *ref, double scale,
-		       int *worst_tensor)
-{
-	double worst = 0.0;
-
-	for (int k = 0; k < m->ntensors; k++) {
-		const model_tensor_t *t = &m->tensor[k];
-		size_t n = (size_t)t->rows * t->cols;
-		double big = 1e-6, diff = 0.0;
-
-		for (size_t i = 0; i < n; i++)
-			big = fmax(big, fabs(scale * ref[t->off + i]));
-		for (size_t i = 0; i < n; i++)
-			diff = fmax(diff, absdiff(m->grads[t->off + i],
-						  scale * ref[t->off + i]));
-		if (diff / big > worst) {
-			worst = diff / big;
-			*worst_tensor = k;
-		}
-	}
-	return worst;
-}
-
 static double state_err(const model_state_t *s, const double *h,
 			const double *c)
 {
@@ -576,7 +552,7 @@ static void fast_vs_ref_pol(model_cfg_t c, int T, int B, int dropout,
 		serr = fmax(serr, state_err(&s, h, cc));
 		free_masks(mk, c.layers);
 	}
-	gerr = grad_err(&m, g, scale, &worst_t);
+	gerr = ref_grad_err(&m, g, scale, &worst_t);
 	check(lerr < ltol, "fast loss vs reference [%s]: relative error %.3g",
 	      name, lerr);
 	check(serr < stol, "fast carried state vs reference [%s]: error %.3g",

@@ -19,6 +19,7 @@ static const flag_choice_t presets[] = {
 	{ "keras-seed", PRESET_KERAS_SEED },
 	{ "wt2-adaptive", PRESET_WT2_ADAPTIVE },
 	{ "wt103-adaptive", PRESET_WT103_ADAPTIVE },
+	{ "medium-reg", PRESET_MEDIUM_REG },
 	{ NULL, 0 },
 };
 static const flag_choice_t on_off[] = { { "off", 0 }, { "on", 1 }, { NULL, 0 } };
@@ -86,6 +87,18 @@ const char *train_cfg_find_preset(int argc, char **argv)
  * dropout 0.1, clip 0.25, 14 epochs, half their bptt of 140; a 2 x 1024
  * LSTM over a 512-wide embedding in place of their 4-layer QRNN, and a
  * cosine schedule in place of their lr / 10 at epoch 12.
+ *
+ * medium-reg: zaremba-medium's model, batch, bptt and epochs (2 x 650,
+ * 20 x 35, 40) with tied embeddings and AWD-LSTM's regularizers in place
+ * of per-step dropout, at pytorch/examples' update (word_language_model:
+ * per-token loss, SGD lr 20, clip 0.25, lr / 4 when validation does not
+ * improve), which reaches test 75.96 with this model, tied, and plain
+ * dropout 0.5 in 40 epochs.  Locked dropout 0.5 on the embedding output
+ * and before the output layer (Gal & Ghahramani's and Inan et al.'s 0.5
+ * for 650 units), 0.3 between the layers (awd-lstm-lm's 0.25-0.3 there);
+ * embedding dropout 0.1 and AR 2 / TAR 1 as awd-lstm-lm; weight drop 0.3,
+ * lighter than awd-lstm-lm's 0.5, which is meant for 1150-unit layers
+ * trained for 500 epochs: here the model is half as wide and has 40.
  */
 int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 {
@@ -143,6 +156,14 @@ int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 		c->schedule = SCHED_COSINE, c->warmup = 2000, c->min_lr = 1e-5;
 		c->softmax = MODEL_SOFTMAX_ADAPTIVE, c->cutoffs = "2800,20000,76000", c->div_value = 4.0;
 		break;
+	case PRESET_MEDIUM_REG:
+		c->layers = 2, c->hidden = c->embed = 650, c->tie = 1, c->dropout = 0.0;
+		c->drop_in = 0.5, c->drop_hid = 0.3, c->drop_out = 0.5, c->drop_emb = 0.1;
+		c->weight_drop = 0.3, c->ar = 2.0, c->tar = 1.0;
+		c->init_scale = 0.05, c->batch = 20, c->bptt = 35, c->epochs = 40;
+		c->optimizer = OPT_SGD, c->lr = 20.0, c->clip = 0.25;
+		c->schedule = SCHED_PLATEAU, c->lr_decay = 0.25, c->patience = 0;
+		break;
 	case PRESET_NONE:
 		break;
 	}
@@ -172,6 +193,13 @@ int train_cfg_flags(train_cfg_t *c, flag_t *o, int max)
 		{ "--embed", FLAG_INT, &c->embed, "N", "embedding width", "200", .key = "embed" },
 		{ "--tie", FLAG_BOOL, &c->tie, NULL, "tie input and output embeddings (needs embed = hidden)", .key = "tie" },
 		{ "--dropout", FLAG_DOUBLE, &c->dropout, "P", "dropout probability on non-recurrent connections", "0", RF(0, 1, FLAG_HI_OPEN), .key = "dropout" },
+		{ "--dropout-input", FLAG_DOUBLE, &c->drop_in, "P", "locked (variational) dropout on the embedding output: one mask per stream and window, shared by its steps", "0", RF(0, 1, FLAG_HI_OPEN), .key = "dropout_input" },
+		{ "--dropout-hidden", FLAG_DOUBLE, &c->drop_hid, "P", "locked dropout between LSTM layers", "0", RF(0, 1, FLAG_HI_OPEN), .key = "dropout_hidden" },
+		{ "--dropout-output", FLAG_DOUBLE, &c->drop_out, "P", "locked dropout on the last layer's output, before the output layer", "0", RF(0, 1, FLAG_HI_OPEN), .key = "dropout_output" },
+		{ "--dropout-embed", FLAG_DOUBLE, &c->drop_emb, "P", "embedding dropout: whole word types dropped for the window, the rest scaled by 1/(1-P) (the lookup only: a tied output layer sees every row)", "0", RF(0, 1, FLAG_HI_OPEN), .key = "dropout_embed" },
+		{ "--weight-drop", FLAG_DOUBLE, &c->weight_drop, "P", "DropConnect on each layer's recurrent weights Wh: one mask per layer and window, shared by its steps and streams", "0", RF(0, 1, FLAG_HI_OPEN), .key = "weight_drop" },
+		{ "--ar", FLAG_DOUBLE, &c->ar, "A", "activation regularization: adds A * mean(x^2) of the last layer's dropped output to the per-token loss (logged apart from the cross-entropy)", "0", RF(0, F, 0), .key = "ar" },
+		{ "--tar", FLAG_DOUBLE, &c->tar, "B", "temporal activation regularization: adds B * mean((h_t - h_{t-1})^2) of the last layer's output to the per-token loss", "0", RF(0, F, 0), .key = "tar" },
 		{ "--softmax", FLAG_CHOICE, &c->softmax, NULL, "output layer: the full softmax, or the adaptive softmax of Grave et al. 2017 (exact log-probabilities; needs --cutoffs and ids sorted by frequency, as engram prepare writes them)", "full", CHOICE(softmaxes), .key = "softmax" },
 		{ "--cutoffs", FLAG_STR, &c->cutoffs, "C1,C2,..", "adaptive softmax: the C1 most frequent words form the head's short list, the ids [C1, C2), [C2, C3) ... [Ck, V) the tail clusters (strictly increasing, each < V)", .key = "cutoffs" },
 		{ "--div-value", FLAG_DOUBLE, &c->div_value, "D", "adaptive softmax: tail cluster i projects to hidden / D^i units", "4", .flags = FLAG_JSON_EXACT, .key = "div_value" },
@@ -312,7 +340,10 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 		return err_set(e, "--min-lr must be in [0, %g] (got %g)", c->lr, c->min_lr);
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
 			    .layers = c->layers, .tie = c->tie,
-			    .dropout = (float)c->dropout };
+			    .dropout = (float)c->dropout, .drop_in = (float)c->drop_in,
+			    .drop_hid = (float)c->drop_hid, .drop_out = (float)c->drop_out,
+			    .drop_emb = (float)c->drop_emb, .weight_drop = (float)c->weight_drop,
+			    .ar = (float)c->ar, .tar = (float)c->tar };
 	if (resolve_softmax(c, m, e) || model_cfg_check(m, e))
 		return -1;
 

@@ -27,6 +27,7 @@ typedef enum { POLICY_OFF, POLICY_STOP, POLICY_SKIP, POLICY_ROLLBACK } policy_t;
 typedef enum {
 	PRESET_NONE = -1, PRESET_ZAREMBA_SMALL, PRESET_ZAREMBA_MEDIUM, PRESET_ZAREMBA_LARGE,
 	PRESET_CHAR_RNN, PRESET_KERAS_SEED, PRESET_WT2_ADAPTIVE, PRESET_WT103_ADAPTIVE,
+	PRESET_MEDIUM_REG,
 } preset_t;
 
 typedef struct {
@@ -35,6 +36,8 @@ typedef struct {
 	/* model (the vocabulary size comes from the data set) */
 	int layers, hidden, embed, tie;
 	double dropout, init_scale, forget_bias;
+	/* AWD-LSTM's regularizers (model.h), 0 = off */
+	double drop_in, drop_hid, drop_out, drop_emb, weight_drop, ar, tar;
 	/* output layer: MODEL_SOFTMAX_*; adaptive: cutoffs "C1,C2,...",
 	 * div_value, head_bias */
 	int softmax;

@@ -428,6 +428,10 @@ static void print_start(trainer_t *tr)
 	printf("  model: embed %d, %d x LSTM %d%s, dropout %g: %zu parameters (%.1f MiB)\n",
 	       m->embed, m->layers, m->hidden, m->tie ? ", tied" : "", m->dropout,
 	       tr->model.n, (double)tr->model.n * 4 / 1048576.0);
+	if (model_cfg_regularized(m))
+		printf("  regularizers: locked dropout input %g, hidden %g, output %g; embedding "
+		       "dropout %g; weight drop %g; AR %g, TAR %g\n", m->drop_in, m->drop_hid,
+		       m->drop_out, m->drop_emb, m->weight_drop, m->ar, m->tar);
 	print_softmax(tr);
 	printf("  batch %d per rank, global batch %d, bptt %d%s; activations %.1f MiB per rank",
 	       c->batch, c->batch * tr->comm->size, c->bptt,
@@ -506,8 +510,9 @@ static void log_step(trainer_t *tr, double lr, int force)
 {
 	train_logwin_t *lw = &tr->lw;
 	double t = clock_now(), dt = t - tr->t_log;
-	double loss, tps, ms, frac, eta_s;
-	char eta[32];
+	double loss, tps, ms, frac, eta_s, reg;
+	int has_reg = tr->mcfg.ar > 0.0f || tr->mcfg.tar > 0.0f;
+	char eta[32], regs[48] = "";
 	json_t j;
 
 	if (tr->comm->rank != 0 || !lw->steps)
@@ -516,15 +521,18 @@ static void log_step(trainer_t *tr, double lr, int force)
 					 : dt < tr->cfg.log_seconds))
 		return;
 	loss = lw->loss_sum / lw->tok_sum;
+	reg = lw->reg_sum / lw->tok_sum;
+	if (has_reg)	/* the loss stays the cross-entropy, comparable to eval's */
+		snprintf(regs, sizeof(regs), " | ar+tar %.4f", reg);
 	tps = lw->tok_timed / dt;
 	ms = lw->steps_timed ? 1000.0 * dt / (double)lw->steps_timed : 0.0;
 	frac = (double)tr->window / (double)tr->lay.windows;
 	eta_s = ms / 1000.0 * (double)(tr->total_steps - tr->step);
 	fmt_eta(eta_s, eta, sizeof(eta));
 	if (!tr->cfg.quiet)
-		printf("step %lld | epoch %d %5.1f%% | loss %.4f | ppl %.2f | lr %.4g | gnorm %.3f | "
+		printf("step %lld | epoch %d %5.1f%% | loss %.4f | ppl %.2f%s | lr %.4g | gnorm %.3f | "
 		       "%.0f tok/s | %.1f ms/step (data %.0f%%, comm %.0f%%) | eta %s\n",
-		       (long long)tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), lr,
+		       (long long)tr->step, tr->epoch, 100.0 * frac, loss, exp(loss), regs, lr,
 		       tr->last_gnorm, tps, ms, 100.0 * lw->t_data / dt,
 		       100.0 * lw->t_comm / dt, eta);
 	json_init(&j);
@@ -534,6 +542,8 @@ static void log_step(trainer_t *tr, double lr, int force)
 	json_num(&j, "epoch_frac", "%.4f", frac);
 	json_num(&j, "loss", "%.6f", loss);
 	json_num(&j, "ppl", "%.4f", exp(loss));
+	if (has_reg)
+		json_num(&j, "reg_loss", "%.6f", reg);
 	json_num(&j, "lr", "%.6g", lr);
 	json_num(&j, "grad_norm", "%.6g", tr->last_gnorm);
 	json_num(&j, "tok_per_s", "%.1f", tps);
@@ -587,7 +597,8 @@ enum { STEP_OK, STEP_STOP, STEP_ROLLBACK, STEP_PREEMPT };
 /* The step's one reduction (a sum over ranks): the loss, and what rank 0
  * or any rank has to tell the others. */
 enum {
-	RED_LOSS,	/* the loss sum */
+	RED_LOSS,	/* the loss sum: the cross-entropy */
+	RED_REG,	/* the AR + TAR sum */
 	RED_STOP,	/* a rank was asked to stop */
 	RED_LOG_FAILED,	/* rank 0 cannot write metrics.jsonl */
 	RED_CKPT_DONE,	/* rank 0: the checkpoint's write is done */
@@ -698,7 +709,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	float scale = 1.0f / ((float)c->batch * (float)P);
 	double t0, t_step = clock_now(), red[RED_N] = { 0 }, gnorm, lr, per_tok;
 	float clip_coef;
-	rng_t *drop = c->dropout > 0 ? &tr->drop_rng : NULL;
+	rng_t *drop = c->dropout > 0 || model_cfg_regularized(&tr->mcfg) ? &tr->drop_rng : NULL;
 	grad_rows_t rows;
 
 	if (c->loss_avg == LOSS_AVG_TOKENS)
@@ -721,6 +732,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		int last = k == c->accum - 1;
 
 		red[RED_LOSS] += model_forward_train(m, tr->work, &tr->state[k], tok, drop, scale);
+		red[RED_REG] += model_reg_loss(tr->work);
 		if (last)
 			inject(tr, &red[RED_LOSS]);
 		model_backward(m, tr->work, last ? ar_ready : NULL, &tr->ar);
@@ -757,8 +769,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	tr->tokens += (int64_t)T * c->batch * P;
 	tr->last_gnorm = gnorm;
 	per_tok = red[RED_LOSS] / ((double)T * c->batch * P);
-	if (!isfinite(red[RED_LOSS]) || !isfinite(gnorm))
-		rc = anomaly(tr, isfinite(red[RED_LOSS]) ? "the gradient is not finite"
+	if (!isfinite(red[RED_LOSS] + red[RED_REG]) || !isfinite(gnorm))
+		rc = anomaly(tr, isfinite(red[RED_LOSS] + red[RED_REG]) ? "the gradient is not finite"
 						  : "the loss is not finite",
 			     c->on_nan, red[RED_LOSS], gnorm, e);
 	else if (is_spike(tr, per_tok))
@@ -767,6 +779,7 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 		remember(tr, per_tok);
 		optim_step_rows(&tr->opt, m->params, m->grads, clip_coef, (float)lr, &rows);
 		tr->lw.loss_sum += red[RED_LOSS];
+		tr->lw.reg_sum += red[RED_REG];
 		tr->lw.tok_sum += (double)T * c->batch * P;
 		tr->lw.steps++;
 		tr->lw.tok_timed += (double)T * c->batch * P;

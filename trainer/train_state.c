@@ -27,6 +27,8 @@ const ts_field_t ts_fields[TS_N] = {
 	/* since format 3's rollbacks; absent before them */
 	OPT(TS_LR_SCALE, "lr_scale", TS_F64, lr_scale, 1.0),
 	OPT(TS_ROLLBACKS, "rollbacks", TS_I64, rollbacks, 0),
+	/* since --ar and --tar */
+	OPT(TS_LOG_REG_SUM, "log_reg_sum", TS_F64, lw.reg_sum, 0.0),
 	/* the layout the checkpoint was taken with */
 	ROW(TS_NRANKS, "nranks", TS_INT, nranks, 0),
 	ROW(TS_BATCH, "batch", TS_INT, cfg.batch, 0),

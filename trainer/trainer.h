@@ -26,6 +26,7 @@
  * of this process only, since the window opened or the run resumed. */
 typedef struct {
 	double loss_sum, tok_sum;	/* since the last log line */
+	double reg_sum;		/* the AR + TAR part, apart from loss_sum */
 	int64_t steps;
 	double t_data, t_comm, tok_timed;	/* since t_log */
 	int64_t steps_timed;

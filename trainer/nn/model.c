@@ -50,6 +50,7 @@ struct model_work {
 	int T, B;
 	int mode;		/* what the last forward was: WORK_* */
 	int dropped;		/* the last forward used dropout */
+	int regs;		/* it used the regularizers of AWD-LSTM */
 	int tabbed;		/* the last forward used tab for layer 0 */
 	int32_t *in;		/* T*B input ids */
 	float *x0;		/* T*B x E: embedding rows after dropout */
@@ -60,7 +61,14 @@ struct model_work {
 	float *tc[MODEL_MAX_LAYERS];	/* T*B x H: tanh(C_t) */
 	/* Only when cfg.dropout > 0: */
 	float *mask[MODEL_MAX_LAYERS + 1];	/* per site, see model.h */
-	float *drop[MODEL_MAX_LAYERS];	/* T*B x H: layer output * mask */
+	/* When site l + 1 has dropout of either kind: */
+	float *drop[MODEL_MAX_LAYERS];	/* T*B x H: layer output * masks */
+	/* AWD-LSTM's regularizers, each only when it is on (model.h): */
+	float *lmask[MODEL_MAX_LAYERS + 1];	/* per site, B x width */
+	float *emask;		/* V: one value per word type */
+	float *wmask[MODEL_MAX_LAYERS];	/* per layer, H x 4H */
+	float *whm;		/* H x 4H: Wh * wmask, of the layer at hand */
+	double reg;		/* the AR + TAR sum of the last forward */
 	int32_t *tgt;		/* T*B targets, time-major */
 	int rows;		/* full softmax: rows of T*B per output block */
 	float *logits;		/* one output block's logits, then its
@@ -125,6 +133,26 @@ static int adaptive_check(const model_cfg_t *c, err_t *e)
 	return 0;
 }
 
+/* The regularizers' ranges, named as engram train's flags name them. */
+static int regs_check(const model_cfg_t *c, err_t *e)
+{
+	const struct { const char *flag; float v; } p[] = {
+		{ "--dropout-input", c->drop_in }, { "--dropout-hidden", c->drop_hid },
+		{ "--dropout-output", c->drop_out }, { "--dropout-embed", c->drop_emb },
+		{ "--weight-drop", c->weight_drop },
+	};
+
+	for (size_t k = 0; k < sizeof(p) / sizeof(p[0]); k++)
+		if (!(p[k].v >= 0.0f && p[k].v < 1.0f))
+			return err_set(e, "model: %s must be in [0, 1) (got %g)", p[k].flag,
+				       (double)p[k].v);
+	if (!(c->ar >= 0.0f && isfinite(c->ar)))
+		return err_set(e, "model: --ar must be a finite number >= 0 (got %g)", (double)c->ar);
+	if (!(c->tar >= 0.0f && isfinite(c->tar)))
+		return err_set(e, "model: --tar must be a finite number >= 0 (got %g)", (double)c->tar);
+	return 0;
+}
+
 int model_cfg_check(const model_cfg_t *c, err_t *e)
 {
 	if (c->vocab < 2)
@@ -145,6 +173,8 @@ int model_cfg_check(const model_cfg_t *c, err_t *e)
 	if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
 		return err_set(e, "model: dropout must be in [0, 1) (got %g)",
 			       (double)c->dropout);
+	if (regs_check(c, e))
+		return -1;
 	/* 4H columns and T*B*V logits are counted in ints by BLAS. */
 	if ((int64_t)c->hidden * 4 > INT32_MAX)
 		return err_set(e, "model: hidden %d is too large (4*hidden must fit an int)",
@@ -155,6 +185,12 @@ int model_cfg_check(const model_cfg_t *c, err_t *e)
 		return err_set(e, "model: softmax must be full or adaptive (got kind %d)",
 			       c->softmax);
 	return 0;
+}
+
+int model_cfg_regularized(const model_cfg_t *c)
+{
+	return c->drop_in > 0.0f || c->drop_hid > 0.0f || c->drop_out > 0.0f ||
+	       c->drop_emb > 0.0f || c->weight_drop > 0.0f || c->ar > 0.0f || c->tar > 0.0f;
 }
 
 void model_cluster(const model_cfg_t *c, int i, int *lo, int *hi)
@@ -389,6 +425,20 @@ void model_state_free(model_state_t *s)
 
 /* ---- the work area ---- */
 
+/* The locked dropout probability of a site (model.h). */
+static float lock_p(const model_cfg_t *c, int site)
+{
+	if (site == 0)
+		return c->drop_in;
+	return site == c->layers ? c->drop_out : c->drop_hid;
+}
+
+/* Site s has a dropped copy of its values (either kind of dropout). */
+static int site_has_drop(const model_cfg_t *c, int s)
+{
+	return c->dropout > 0.0f || lock_p(c, s) > 0.0f;
+}
+
 /* The packed Wh of the recurrent GEMMs: forward H x 4H, backward 4H x H. */
 static size_t wpack_floats(const model_cfg_t *c)
 {
@@ -454,10 +504,21 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 	}
 	if (c->dropout > 0.0f) {
 		w->mask[0] = carve(base, &off, TB * E * f);
-		for (int l = 0; l < L; l++) {
+		for (int l = 0; l < L; l++)
 			w->mask[l + 1] = carve(base, &off, TB * H * f);
+	}
+	for (int l = 0; l < L; l++)
+		if (site_has_drop(c, l + 1))
 			w->drop[l] = carve(base, &off, TB * H * f);
-		}
+	for (int s = 0; s <= L; s++)
+		if (lock_p(c, s) > 0.0f)
+			w->lmask[s] = carve(base, &off, (size_t)B * (s ? H : E) * f);
+	if (c->drop_emb > 0.0f)
+		w->emask = carve(base, &off, V * f);
+	if (c->weight_drop > 0.0f) {
+		for (int l = 0; l < L; l++)
+			w->wmask[l] = carve(base, &off, H * 4 * H * f);
+		w->whm = carve(base, &off, H * 4 * H * f);
 	}
 	w->tgt = carve(base, &off, TB * sizeof(int32_t));
 	if (c->softmax == MODEL_SOFTMAX_ADAPTIVE) {
@@ -501,8 +562,10 @@ static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 	per_row += adaptive * (3 + 3 * H);	/* hy perm ry, xg, pj dpj <= H */
 	floats = TB * per_row + (TB < cap ? TB : cap) * c->vocab +
 		 2 * (L + 1) * B * H + 4 * H * (H + GS_NR);
+	/* the regularizers' masks: locked, embedding, weight drop and Wh * wmask */
+	floats += (L + 1) * B * (E > H ? E : H) + c->vocab + (L + 1) * 4 * H * H;
 	return floats * sizeof(float) + (double)sizeof(struct model_work) +
-	       WORK_ALIGN * (6 * L + 18);	/* one round-up per carve */
+	       WORK_ALIGN * (8 * L + 21);	/* one round-up per carve */
 }
 
 size_t model_work_bytes(const model_cfg_t *cfg, int T, int B)
@@ -595,6 +658,30 @@ const float *model_dropout_mask(const model_work_t *w, int site)
 	return w->mask[site];
 }
 
+const float *model_locked_mask(const model_work_t *w, int site)
+{
+	if (!w->regs || site < 0 || site > w->cfg.layers)
+		return NULL;
+	return w->lmask[site];
+}
+
+const float *model_embed_mask(const model_work_t *w)
+{
+	return w->regs ? w->emask : NULL;
+}
+
+const float *model_wdrop_mask(const model_work_t *w, int l)
+{
+	if (!w->regs || l < 0 || l >= w->cfg.layers)
+		return NULL;
+	return w->wmask[l];
+}
+
+double model_reg_loss(const model_work_t *w)
+{
+	return w->mode == WORK_TRAIN ? w->reg : 0.0;
+}
+
 /* ---- small kernels ---- */
 
 /* Inverted dropout masks: 0 with probability p, else 1/(1-p). */
@@ -610,6 +697,40 @@ static void mul(float *y, const float *x, const float *mask, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		y[i] = x[i] * mask[i];
+}
+
+/* The last forward dropped units at site s (dropout or locked dropout). */
+static int site_dropped(const model_work_t *w, int s)
+{
+	return w->dropped || (w->regs && w->lmask[s]);
+}
+
+/*
+ * x (T*B rows of n) times the masks of site s: dropout's per-step mask,
+ * then the locked mask of each row's stream.  Forward and backward alike:
+ * the masks are diagonal.
+ */
+static void site_mul(const model_work_t *w, int s, float *x, int n)
+{
+	size_t TB = (size_t)w->T * w->B;
+
+	if (w->dropped)
+		mul(x, x, w->mask[s], TB * n);
+	if (!w->regs || !w->lmask[s])
+		return;
+	for (size_t r = 0; r < TB; r++)
+		mul(x + r * n, x + r * n, w->lmask[s] + (r % w->B) * n, n);
+}
+
+/* Draw site s's masks for this window: per step, then locked. */
+static void site_draw(model_work_t *w, int s, rng_t *r)
+{
+	size_t width = s ? w->cfg.hidden : w->cfg.embed;
+
+	if (w->dropped)
+		draw_mask(w->mask[s], (size_t)w->T * w->B * width, w->cfg.dropout, r);
+	if (w->regs && w->lmask[s])
+		draw_mask(w->lmask[s], (size_t)w->B * width, lock_p(&w->cfg, s), r);
 }
 
 /*
@@ -628,7 +749,7 @@ static const float *layer_in(const model_work_t *w, int l)
 {
 	if (!l)
 		return w->x0;
-	if (w->dropped)
+	if (site_dropped(w, l))
 		return w->drop[l - 1];
 	return w->hs[l - 1] + (size_t)w->B * w->cfg.hidden;	/* h_0 on */
 }
@@ -637,7 +758,7 @@ static const float *top_out(const model_work_t *w)
 {
 	int L = w->cfg.layers;
 
-	if (w->dropped)
+	if (site_dropped(w, L))
 		return w->drop[L - 1];
 	return w->hs[L - 1] + (size_t)w->B * w->cfg.hidden;
 }
@@ -646,22 +767,27 @@ static void embed_fwd(const model_t *m, model_work_t *w, const int32_t *tok,
 		      rng_t *r)
 {
 	int T = w->T, B = w->B, E = m->cfg.embed;
-	size_t TB = (size_t)T * B;
+	const float *em = w->regs ? w->emask : NULL;
 
+	if (em)
+		draw_mask(w->emask, (size_t)m->cfg.vocab, m->cfg.drop_emb, r);
 	for (int t = 0; t < T; t++)
 		for (int b = 0; b < B; b++) {
 			int32_t id = tok[(size_t)b * (T + 1) + t];
 			size_t row = (size_t)t * B + b;
+			float *x = w->x0 + row * E;
 
 			assert(id >= 0 && id < m->cfg.vocab);
 			w->in[row] = id;
-			if (!w->tabbed)
-				memcpy(w->x0 + row * E, m->emb + (size_t)id * E,
-				       E * sizeof(float));
+			if (w->tabbed)
+				continue;
+			memcpy(x, m->emb + (size_t)id * E, E * sizeof(float));
+			for (int k = 0; em && k < E; k++)
+				x[k] *= em[id];
 		}
-	if (w->dropped) {
-		draw_mask(w->mask[0], TB * E, m->cfg.dropout, r);
-		mul(w->x0, w->x0, w->mask[0], TB * E);
+	if (site_dropped(w, 0)) {
+		site_draw(w, 0, r);
+		site_mul(w, 0, w->x0, E);
 	}
 }
 
@@ -749,7 +875,13 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 	memcpy(hs, s->h + l * BH, BH * sizeof(float));
 	memcpy(cs, s->c + l * BH, BH * sizeof(float));
 	input_fwd(m, w, l);	/* all T*B input rows at once */
-	gs_pack(w->wpack, p->Wh, H, G, G);
+	if (w->regs && w->wmask[l]) {	/* weight drop: the window's Wh */
+		draw_mask(w->wmask[l], (size_t)H * G, m->cfg.weight_drop, r);
+		mul(w->whm, p->Wh, w->wmask[l], (size_t)H * G);
+		gs_pack(w->wpack, w->whm, H, G, G);
+	} else {
+		gs_pack(w->wpack, p->Wh, H, G, G);
+	}
 	for (int t = 0; t < T; t++) {
 		float *gt = gate + (size_t)t * B * G;
 
@@ -760,10 +892,48 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 	}
 	memcpy(s->h + l * BH, hs + T * BH, BH * sizeof(float));
 	memcpy(s->c + l * BH, cs + T * BH, BH * sizeof(float));
-	if (w->dropped) {
-		draw_mask(w->mask[l + 1], TB * H, m->cfg.dropout, r);
-		mul(w->drop[l], hs + BH, w->mask[l + 1], TB * H);
+	if (site_dropped(w, l + 1)) {
+		site_draw(w, l + 1, r);
+		memcpy(w->drop[l], hs + BH, TB * H * sizeof(float));
+		site_mul(w, l + 1, w->drop[l], H);
 	}
+}
+
+/*
+ * AR and TAR (model.h) on the top layer, after the output layer's backward
+ * left dtop = scale * d CE / d x_top in dh: returns their sum and turns dh
+ * into scale * d (CE + AR + TAR) / d h_top, the gradient of the top
+ * layer's undropped h, which is what the layer's backward takes.
+ *   AR  = ar / H * sum (x_top^2)             d/dx_top = 2 ar / H * x_top
+ *   TAR = tar * T / ((T-1) H) * sum_{t>=1} (h_t - h_{t-1})^2
+ */
+static double reg_fwd_bwd(const model_t *m, model_work_t *w, float *dh,
+			  float scale)
+{
+	int T = w->T, B = w->B, H = m->cfg.hidden, L = m->cfg.layers;
+	size_t TB = (size_t)T * B, BH = (size_t)B * H;
+	const float *x = top_out(w), *h = w->hs[L - 1] + BH;	/* h_0 on */
+	double ar = m->cfg.ar / H, tar = T > 1 ? m->cfg.tar * T / ((T - 1.0) * H) : 0.0;
+	double sum_ar = 0.0, sum_tar = 0.0;
+
+	if (dh && ar > 0.0)
+		for (size_t i = 0; i < TB * H; i++)
+			dh[i] += (float)(scale * 2.0 * ar) * x[i];
+	for (size_t i = 0; ar > 0.0 && i < TB * H; i++)
+		sum_ar += (double)x[i] * x[i];
+	if (dh && site_dropped(w, L))
+		site_mul(w, L, dh, H);
+	if (tar > 0.0)
+		for (size_t i = BH; i < TB * H; i++) {
+			float d = h[i] - h[i - BH];
+
+			sum_tar += (double)d * d;
+			if (!dh)
+				continue;
+			dh[i] += (float)(scale * 2.0 * tar) * d;
+			dh[i - BH] -= (float)(scale * 2.0 * tar) * d;
+		}
+	return ar * sum_ar + tar * sum_tar;
 }
 
 /*
@@ -793,8 +963,11 @@ static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
 
 		loss = sm_xent(&out, top, TB, w->tgt, scale, w->logits, dh);
 	}
-	if (dh && w->dropped)
-		mul(dh, dh, w->mask[m->cfg.layers], (size_t)TB * H);
+	w->reg = 0.0;
+	if (w->regs && (m->cfg.ar > 0.0f || m->cfg.tar > 0.0f))
+		w->reg = reg_fwd_bwd(m, w, dh, scale);
+	else if (dh && site_dropped(w, m->cfg.layers))
+		site_mul(w, m->cfg.layers, dh, H);
 	return loss;
 }
 
@@ -815,16 +988,25 @@ void model_log_probs(const model_t *m, model_work_t *w, int row, float *out)
 	sm_log_softmax(out, V, out);
 }
 
+static inline int same_regs(const model_cfg_t *a, const model_cfg_t *b)
+{
+	return a->drop_in == b->drop_in && a->drop_hid == b->drop_hid &&
+	       a->drop_out == b->drop_out && a->drop_emb == b->drop_emb &&
+	       a->weight_drop == b->weight_drop && a->ar == b->ar && a->tar == b->tar;
+}
+
 static double forward(model_t *m, model_work_t *w, model_state_t *s,
 		      const int32_t *tok, rng_t *r, int train, float scale,
 		      double *nll)
 {
 	assert(s->batch == w->B && s->layers == m->cfg.layers &&
 	       s->hidden == m->cfg.hidden);
+	/* the work area's masks were laid out for its own settings */
 	assert(model_cfg_same_shape(&w->cfg, &m->cfg) &&
-	       w->cfg.dropout == m->cfg.dropout);
+	       w->cfg.dropout == m->cfg.dropout && same_regs(&w->cfg, &m->cfg));
 	w->dropped = train && r && m->cfg.dropout > 0.0f;
-	w->tabbed = w->tab && !w->dropped;
+	w->regs = train && r;
+	w->tabbed = w->tab && !site_dropped(w, 0) && !(w->regs && w->emask);
 	w->mode = train ? WORK_TRAIN : WORK_EVAL;
 	embed_fwd(m, w, tok, r);
 	for (int l = 0; l < m->cfg.layers; l++)
@@ -921,10 +1103,16 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 	const model_lstm_t *p = &m->lstm[l];
 	model_lstm_t *gp = &m->g_lstm[l];
 
+	const float *wh = p->Wh;
+
 	memset(w->dh_rec, 0, BH * sizeof(float));
 	memset(w->dc, 0, BH * sizeof(float));
+	if (w->regs && w->wmask[l]) {	/* the Wh forward used, again */
+		mul(w->whm, p->Wh, w->wmask[l], (size_t)H * G);
+		wh = w->whm;
+	}
 	if (T > 1)	/* op(B) = Wh^T: K = 4H, N = H */
-		gs_pack_t(w->wpack, p->Wh, G, H, G);
+		gs_pack_t(w->wpack, wh, G, H, G);
 	for (int t = T - 1; t >= 0; t--) {
 		float *dgt = w->dgate + (size_t)t * B * G;
 
@@ -937,8 +1125,16 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 		gs_gemm(B, H, G, dgt, G, w->wpack, 0.0f, w->dh_rec, H);
 		hook_call(hook, ctx, ready);
 	}
-	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}. */
-	ro_gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
+	/* hs rows 0 .. T*B-1 are h_{-1} .. h_{T-2}: each step's h_{t-1}.
+	 * With weight drop the gradient reaches only the kept weights:
+	 * g_Wh += (h^T dgate) * wmask, the product formed in whm. */
+	if (wh == w->whm) {
+		ro_gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 0.0f, w->whm);
+		for (size_t i = 0; i < (size_t)H * G; i++)
+			gp->Wh[i] += w->whm[i] * w->wmask[l][i];
+	} else {
+		ro_gemm(1, 0, H, G, TB, w->hs[l], w->dgate, 1.0f, gp->Wh);
+	}
 	ro_add_col_sums(gp->b, w->dgate, TB, G);
 	if (!l && w->tabbed) {
 		input_bwd_tab(m, w);
@@ -947,14 +1143,28 @@ static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 	ro_gemm(1, 0, in, G, TB, layer_in(w, l), w->dgate, 1.0f, gp->Wx);
 	/* dX = dgate * Wx^T, over dh (which is spent). */
 	ro_gemm(0, 1, TB, in, G, w->dgate, p->Wx, 0.0f, w->dh);
-	if (w->dropped)
-		mul(w->dh, w->dh, w->mask[l], (size_t)TB * in);
+	if (site_dropped(w, l))
+		site_mul(w, l, w->dh, in);
 }
 
+/* g_emb[id] += dX rows, each times its word's embedding mask if any: a
+ * dropped word type gets no gradient from the lookup. */
 static void embed_bwd(model_t *m, model_work_t *w)
 {
-	ro_add_rows_by_id(m->g_emb, w->in, w->dh, (size_t)w->T * w->B,
-		       m->cfg.embed);
+	size_t TB = (size_t)w->T * w->B;
+	int E = m->cfg.embed;
+
+	if (!w->regs || !w->emask) {
+		ro_add_rows_by_id(m->g_emb, w->in, w->dh, TB, E);
+		return;
+	}
+	for (size_t r = 0; r < TB; r++) {
+		float k = w->emask[w->in[r]], *d = m->g_emb + (size_t)w->in[r] * E;
+		const float *src = w->dh + r * E;
+
+		for (int j = 0; k != 0.0f && j < E; j++)
+			d[j] += k * src[j];
+	}
 }
 
 void model_backward(model_t *m, model_work_t *w, model_grad_hook_t hook,

@@ -30,6 +30,27 @@
  * layer's h going up to the next layer, and on the top h before the output
  * projection.  It is on only when model_forward_train gets an rng.
  *
+ * AWD-LSTM's regularizers (Merity, Keskar & Socher 2017), each 0 = off and
+ * on, like dropout, only in model_forward_train with an rng.  A "site" is
+ * one of the three places above: site 0 the embedding output (E wide),
+ * site l + 1 the output of layer l (H wide; site L feeds the output layer).
+ *   locked dropout: one mask per stream and window, shared by every step:
+ *     x[t][b][k] *= lmask[b][k] (drop_in at site 0, drop_hid between
+ *     layers, drop_out at site L), on top of dropout's per-step mask
+ *   embedding dropout: x_t = emb[tok_t] * emask[tok_t], one mask value per
+ *     word type and window (0 or 1/(1-drop_emb)), shared by the streams;
+ *     the output layer of a tied model uses emb unmasked
+ *   weight drop: each layer's recurrence uses Wh * wmask, one H x 4H mask
+ *     per layer and window, shared by all steps and streams; g_Wh gets
+ *     (h^T dgate) * wmask
+ *   AR and TAR: the loss gains, per token of the window,
+ *     ar * mean_k(x_top^2)                      (x_top: site L's dropped h)
+ *     tar * T/(T-1) * mean_k((h_t - h_{t-1})^2) (the top layer's h, t >= 1)
+ *     that is awd-lstm-lm's ar * mean(...) + tar * mean(...) over the
+ *     window, times T*B like the cross-entropy sum it is added to.  The
+ *     forwards still return the cross-entropy alone; model_reg_loss has
+ *     the rest.
+ *
  * All parameters live in one contiguous float buffer, and the gradients in
  * a second one with the same layout.  The order is the order in which
  * backward finishes them, so a ready prefix of the gradient buffer can be
@@ -86,6 +107,12 @@ typedef struct {
 	int cutoffs[MODEL_MAX_CLUSTERS];	/* C_1 < ... < C_K < V */
 	double div_value;	/* > 1: cluster i is floor(H / div_value^i) wide */
 	int head_bias;	/* the head has a bias (PyTorch's head_bias) */
+	/* AWD-LSTM's regularizers (above); probabilities in [0, 1), the
+	 * coefficients >= 0; all 0 = off.  Not part of the shape. */
+	float drop_in, drop_hid, drop_out;	/* locked dropout per site */
+	float drop_emb;		/* embedding dropout: whole word types */
+	float weight_drop;	/* DropConnect on every layer's Wh */
+	float ar, tar;		/* activation and temporal activation reg. */
 } model_cfg_t;
 
 /* One named tensor of the parameter buffer. */
@@ -147,7 +174,11 @@ typedef void (*model_grad_hook_t)(void *ctx, size_t ready);
 
 int model_cfg_check(const model_cfg_t *cfg, err_t *e);
 
-/* 1 when a and b have the same shape: every field but dropout. */
+/* 1 when any of AWD-LSTM's regularizers is on. */
+int model_cfg_regularized(const model_cfg_t *cfg);
+
+/* 1 when a and b have the same shape: every field but dropout and the
+ * regularizers. */
 int model_cfg_same_shape(const model_cfg_t *a, const model_cfg_t *b);
 
 /* Adaptive softmax: the ids of cluster i (1 .. K) are [lo, hi), and its
@@ -240,6 +271,20 @@ const float *model_logits(const model_work_t *w);
  * no dropout or site is out of range.  For tests that replay the masks.
  */
 const float *model_dropout_mask(const model_work_t *w, int site);
+
+/*
+ * The masks of AWD-LSTM's regularizers in the last forward, NULL when it
+ * used none there: the locked mask of a site (B x width, row b for stream
+ * b), the embedding's (V values, one per word type) and layer l's weight
+ * drop mask (H x 4H, Wh's layout).  Values 0 or 1 / (1 - p).  For tests.
+ */
+const float *model_locked_mask(const model_work_t *w, int site);
+const float *model_embed_mask(const model_work_t *w);
+const float *model_wdrop_mask(const model_work_t *w, int l);
+
+/* The AR + TAR sum of the last model_forward_train (0 when both are off):
+ * what the gradient includes beyond the cross-entropy. */
+double model_reg_loss(const model_work_t *w);
 
 /*
  * 1 when the last forward on w ran layer 0 by its per-token table (a small
