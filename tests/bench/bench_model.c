@@ -35,6 +35,12 @@
  * the whole mix is the best the model could reach with this BLAS; and a
  * square N x N x N sgemm (--square, default 2048).
  *
+ * Regularized shapes (not run by default): zaremba-medium-drop is the
+ * preset as it trains, dropout 0.5 drawn per step; medium-reg the same
+ * model tied with AWD-LSTM's regularizers as its preset sets them (locked
+ * dropout, embedding dropout, weight drop, AR, TAR).  Their ratio is the
+ * cost of the regularizers (issue 18: at most 10%).
+ *
  * Output: a human line per result and a machine line starting "RESULT".
  */
 #include <math.h>
@@ -59,6 +65,7 @@ typedef struct {
 	const char *cutoffs;	/* NULL: the full softmax */
 	double zipf;		/* exponent of the ids' law; 0 = uniform */
 	int extra;		/* not run by default */
+	int reg;		/* 1: dropout 0.5; 2: medium-reg's regularizers */
 } shape_t;
 
 static const shape_t shapes[] = {
@@ -73,6 +80,8 @@ static const shape_t shapes[] = {
 	{ "v268k-adaptive", 267735, 512, 1024, 2, 20, 35, "2800,20000,76000", 1.07, 1 },
 	{ "v793k", 793471, 512, 1024, 2, 20, 35, NULL, 1.07, 1 },
 	{ "v793k-adaptive", 793471, 512, 1024, 2, 20, 35, "60000,100000,640000", 1.07, 1 },
+	{ "zaremba-medium-drop", 10000, 650, 650, 2, 20, 35, NULL, 0, 1, 1 },
+	{ "medium-reg", 10000, 650, 650, 2, 20, 35, NULL, 0, 1, 2 },
 };
 #define NSHAPES ((int)(sizeof(shapes) / sizeof(shapes[0])))
 
@@ -106,6 +115,13 @@ static model_cfg_t shape_cfg(const shape_t *s)
 	model_cfg_t c = { .vocab = s->V, .embed = s->E, .hidden = s->H, .layers = s->L };
 	const char *p = s->cutoffs;
 
+	if (s->reg == 1)
+		c.dropout = 0.5f;
+	if (s->reg == 2) {	/* trainer/config.c's medium-reg */
+		c.tie = 1;
+		c.drop_in = 0.5f, c.drop_hid = 0.3f, c.drop_out = 0.5f, c.drop_emb = 0.1f;
+		c.weight_drop = 0.3f, c.ar = 2.0f, c.tar = 1.0f;
+	}
 	if (!p)
 		return c;
 	c.softmax = MODEL_SOFTMAX_ADAPTIVE;
@@ -235,7 +251,7 @@ static grad_rows_t grad_rows(const model_t *m, const step_t *st)
  * with the clip folded into the update.
  */
 static int train_window(model_t *m, model_work_t *w, model_state_t *s, step_t *st,
-			const int32_t *tok, int T, int B, err_t *e)
+			const int32_t *tok, int T, int B, rng_t *drop, err_t *e)
 {
 	grad_rows_t r = grad_rows(m, st);
 	float coef;
@@ -244,7 +260,7 @@ static int train_window(model_t *m, model_work_t *w, model_state_t *s, step_t *s
 	ar_begin(&st->ar);
 	for (int b = 0; b < B; b++)
 		ar_mark(&st->ar, tok + (size_t)b * (T + 1), (size_t)T);
-	model_forward_train(m, w, s, tok, NULL, 1.0f / ((float)T * B * nranks));
+	model_forward_train(m, w, s, tok, drop, 1.0f / ((float)T * B * nranks));
 	model_backward(m, w, ar_ready, &st->ar);
 	if (ar_finish(&st->ar, e))
 		return -1;
@@ -271,14 +287,15 @@ static int bench(const shape_t *sh, int threads, int reps)
 	step_t st = { .nrows = -1 };
 	int32_t *tok;
 	model_t m;
-	rng_t r;
+	rng_t r, dr;
 	err_t e;
 
 	optim_cfg_default(&oc, OPT_SGD);
 	if (model_init(&m, &c, &e) || model_state_init(&s, &c, B, &e) ||
 	    !(w = model_work_new(&c, T, B, &e)) || optim_init(&st.opt, &oc, m.n, &e) ||
 	    ar_init(&st.ar, &comm, m.grads, m.n, (size_t)4 << 20, 0, &e) ||
-	    ar_sparse_init(&st.ar, c.vocab, c.embed, (size_t)T * B, &e) ||
+	    /* tied, the embedding is the dense output projection (train.c) */
+	    (!c.tie && ar_sparse_init(&st.ar, c.vocab, c.embed, (size_t)T * B, &e)) ||
 	    !(st.rows = err_malloc((size_t)c.vocab * sizeof(int32_t), "rows", &e))) {
 		fprintf(stderr, "bench_model: %s: %s\n", sh->name, e.msg);
 		return -1;
@@ -292,6 +309,7 @@ static int bench(const shape_t *sh, int threads, int reps)
 	}
 	model_init_params(&m, 0.1f, 0.0f, 1);
 	rng_seed(&r, 2, (uint64_t)rank);
+	rng_seed(&dr, 3, (uint64_t)rank);
 	for (int k = -1; k < reps; k++) {
 		double t0;
 
@@ -302,7 +320,7 @@ static int bench(const shape_t *sh, int threads, int reps)
 			st.sent = 0.0;	/* from the first timed step */
 		sync_ranks();
 		t0 = now();
-		if (train_window(&m, w, &s, &st, tok, T, B, &e)) {
+		if (train_window(&m, w, &s, &st, tok, T, B, sh->reg ? &dr : NULL, &e)) {
 			fprintf(stderr, "bench_model: %s: %s\n", sh->name, e.msg);
 			return -1;
 		}
