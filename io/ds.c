@@ -379,16 +379,25 @@ int ds_layout(const ds_t *ds, int split, int rank, int nranks, int batch,
 int ds_read_window(ds_t *ds, const ds_layout_t *l, int64_t w, int32_t *tok,
 		   err_t *e)
 {
-	int B = l->batch, T1 = l->bptt + 1;
-	int64_t base = (int64_t)l->rank * B * l->stream_len + w * l->bptt;
+	if (w < 0 || w >= l->windows)
+		return err_set(e, "%s: window %lld outside 0 .. %lld", ds->path,
+			       (long long)w, (long long)l->windows - 1);
+	return ds_read_span(ds, l, w * l->bptt, l->bptt, tok, e);
+}
+
+int ds_read_span(ds_t *ds, const ds_layout_t *l, int64_t pos, int len,
+		 int32_t *tok, err_t *e)
+{
+	int B = l->batch, T1 = len + 1;
+	int64_t base = (int64_t)l->rank * B * l->stream_len + pos;
 	hsize_t start = (hsize_t)base, stride = (hsize_t)l->stream_len;
 	hsize_t count = (hsize_t)B, block = (hsize_t)T1;
 	hid_t fs;
 	int rc;
 
-	if (w < 0 || w >= l->windows)
-		return err_set(e, "%s: window %lld outside 0 .. %lld", ds->path,
-			       (long long)w, (long long)l->windows - 1);
+	if (pos < 0 || len < 1 || pos + len >= l->stream_len)
+		return err_set(e, "%s: the %d steps at token %lld do not fit a stream of %lld tokens",
+			       ds->path, len, (long long)pos, (long long)l->stream_len);
 	fs = H5Dget_space(ds->dset[l->split]);
 	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, &stride, &count, &block);
 	rc = read_sel(ds, l->split, fs, (size_t)B * T1, e);

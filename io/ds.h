@@ -82,4 +82,11 @@ int ds_layout(const ds_t *ds, int split, int rank, int nranks, int batch,
 int ds_read_window(ds_t *ds, const ds_layout_t *l, int64_t w, int32_t *tok,
 		   err_t *e);
 
+/* The window of len steps at token offset pos of every local stream into
+ * tok: B rows of len+1 ids, tokens pos .. pos+len of each stream; needs
+ * pos >= 0, len >= 1 and pos + len < stream_len.  Window w is the one at
+ * pos w*T of length T. */
+int ds_read_span(ds_t *ds, const ds_layout_t *l, int64_t pos, int len,
+		 int32_t *tok, err_t *e);
+
 #endif

@@ -50,6 +50,28 @@ for np in 1 2; do
 		ok || bad "$np ranks: logged metrics differ after resume"
 done
 
+# every regularizer of AWD-LSTM and variable window lengths: resumed
+# mid-epoch (at a token offset no fixed window starts at) the run still
+# equals the uninterrupted one, across the epoch's end; switching one off
+# on resume is allowed and said
+regs=(--batch 2 --dropout 0 --dropout-input 0.3 --dropout-hidden 0.2 --dropout-output 0.3
+	--dropout-embed 0.1 --weight-drop 0.3 --ar 1 --tar 1 --bptt 12 --bptt-var on)
+train 2 regs-straight "${regs[@]}" --steps 500 || bad "regularized run: $(tail -2 "$dir/regs-straight.log")"
+train 2 regs-split "${regs[@]}" --steps 230 --keep 5 || bad "regularized first part"
+train 2 regs-split "${regs[@]}" --steps 500 --keep 5 --resume auto ||
+	bad "regularized resume: $(tail -2 "$dir/regs-split.log")"
+grep -q '"epoch":2' "$dir/regs-straight/metrics.jsonl" && ok || bad "the regularized run did not reach epoch 2"
+"$engram" ckpt diff "$dir/regs-straight" "$dir/regs-split" > "$dir/diff-regs.log" &&
+	ok || bad "regularized resume differs: $(grep -v ' 0 *0$' "$dir/diff-regs.log" | head -5)"
+diff <(metrics regs-straight) <(metrics regs-split) > /dev/null &&
+	ok || bad "regularized resume: logged metrics differ"
+grep -q '"reg_loss"' "$dir/regs-split/metrics.jsonl" && ok || bad "no reg_loss in the log"
+mkdir "$dir/regs-off"
+train 2 regs-off "${regs[@]}" --dropout-embed 0 --resume "$dir/regs-split/ckpt-s0000000230.h5" \
+	--steps 240 || bad "resume with --dropout-embed 0: $(tail -2 "$dir/regs-off.log")"
+grep -q 'settings changed on resume: .*dropout_embed' "$dir/regs-off.log" &&
+	ok || bad "switching a regularizer off is not said: $(grep -i changed "$dir/regs-off.log")"
+
 # a background write (--ckpt-async on, the default) writes what a write
 # that holds every rank does: every checkpoint the same, state and all
 # (the first half of split2's, steps 200 and 400)

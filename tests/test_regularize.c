@@ -343,7 +343,9 @@ static void masks_read(masks_t *k, const model_work_t *w, const model_cfg_t *c, 
 	*ok &= model_locked_mask(w, c->layers + 1) == NULL && model_wdrop_mask(w, c->layers) == NULL;
 }
 
-static void fast_vs_ref(model_cfg_t c, int T, int B, float scale)
+/* tmax > T: the work area is made for windows of tmax steps and set to T
+ * (variable-length BPTT, model_work_set_len) */
+static void fast_vs_ref_len(model_cfg_t c, int tmax, int T, int B, float scale)
 {
 	const double gtol = 2e-5, ltol = 1e-5, stol = 2e-6;
 	size_t SZ = (size_t)c.layers * B * c.hidden;
@@ -358,9 +360,15 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, float scale)
 
 	name_of(name, sizeof(name), &c, T, B);
 	model_make(&m, &c, 41);
-	if (model_state_init(&s, &c, B, &e) || !(w = model_work_new(&c, T, B, &e))) {
+	if (model_state_init(&s, &c, B, &e) || !(w = model_work_new(&c, tmax, B, &e))) {
 		fprintf(stderr, "test_regularize: %s\n", e.msg);
 		exit(2);
+	}
+	if (tmax != T) {
+		CHECK(model_work_set_len(w, tmax + 1) && model_work_set_len(w, 0),
+		      "a window longer than the work area, or empty, was accepted");
+		CHECK(!model_work_set_len(w, T), "set_len %d of %d refused", T, tmax);
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), " (area of %d)", tmax);
 	}
 	rng_seed(&r, 42, 0);
 	rng_seed(&dr, 43, 0);
@@ -406,6 +414,11 @@ static void fast_vs_ref(model_cfg_t c, int T, int B, float scale)
 	model_work_free(w);
 	model_state_free(&s);
 	model_free(&m);
+}
+
+static void fast_vs_ref(model_cfg_t c, int T, int B, float scale)
+{
+	fast_vs_ref_len(c, T, T, B, scale);
 }
 
 /* ---- 3. the promises around the sums ---- */
@@ -553,5 +566,12 @@ int main(void)
 	/* layer 0 by table is off with site-0 dropout; a char-like shape */
 	fast_vs_ref(cfg_make(7, 4, 8, 2, 0, wd), 8, 3, 1.0f);
 	fast_vs_ref(cfg_make(7, 4, 8, 2, 0, artar), 8, 3, 1.0f);
+	/* shorter windows in an area made for longer ones; a 40000-word
+	 * output layer runs in blocks of at most 209 rows, so a window of 11
+	 * x 20 rows takes two blocks of 110 and one of 10 x 20 a single block
+	 * of 200, larger than the area's own */
+	fast_vs_ref_len(cfg_make(50, 24, 24, 2, 1, all), 9, 4, 3, 1.0f);
+	fast_vs_ref_len(cfg_adaptive(60, 24, 2, all), 7, 2, 3, 1.0f);
+	fast_vs_ref_len(cfg_make(40000, 8, 12, 1, 0, wd), 11, 10, 20, 1.0f);
 	return check_done("test_regularize");
 }

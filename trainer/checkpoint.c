@@ -690,16 +690,26 @@ static int restore_metrics(trainer_t *tr, const char *buf, size_t len, int64_t o
 
 static void apply(trainer_t *tr, const resume_hdr_t *h)
 {
+	int64_t pos = V(POS) >= 0 ? V(POS) : V(WINDOW) * V(BPTT);	/* older files */
+
 	tr->lw = (train_logwin_t){ 0 };	/* its timings are this process's */
 	ts_restore(tr, h->v);
+	tr->pos = pos;
 	tr->last_ckpt_step = h->v[TS_STEP].i;
 	if (!h->same_layout) {
-		/* the same fraction of every stream, in the new layout */
-		double frac = V(STREAM_LEN) > 0 ? (double)V(WINDOW) * V(BPTT) / V(STREAM_LEN) : 0;
+		/* the same fraction of every stream, in the new layout: a whole
+		 * number of windows when they are fixed */
+		double frac = V(STREAM_LEN) > 0 ? (double)pos / V(STREAM_LEN) : 0;
 
 		tr->window = (int64_t)(frac * tr->lay.stream_len / tr->cfg.bptt);
 		if (V(WINDOW) >= V(WINDOWS) || tr->window > tr->lay.windows)
 			tr->window = tr->lay.windows;
+		tr->pos = tr->window * tr->cfg.bptt;
+		if (tr->cfg.bptt_var) {	/* any offset; the epoch's end stays its end */
+			tr->pos = pos >= V(STREAM_LEN) - 1 ? tr->lay.stream_len - 1
+							    : (int64_t)(frac * tr->lay.stream_len);
+			tr->window = tr->pos / tr->cfg.bptt;
+		}
 		tr->lw = (train_logwin_t){ 0 };
 	}
 }

@@ -10,6 +10,7 @@
 
 #include "io/ckpt.h"
 #include "io/json.h"
+#include "trainer/window.h"
 
 static const flag_choice_t presets[] = {
 	{ "zaremba-small", PRESET_ZAREMBA_SMALL },
@@ -208,6 +209,7 @@ int train_cfg_flags(train_cfg_t *c, flag_t *o, int max)
 		{ "--forget-bias", FLAG_DOUBLE, &c->forget_bias, "X", "initial forget-gate bias (0 = uniform like the rest)", "0", RF(-100, 100, 0), .key = "forget_bias" },
 		{ "--batch", FLAG_INT, &c->batch, "B", "streams per rank; the global batch is ranks x B", "20", R(1, MAXI), .key = "batch" },
 		{ "--bptt", FLAG_INT, &c->bptt, "T", "time steps per window (truncated BPTT)", "20", R(1, MAXI), .key = "bptt" },
+		{ "--bptt-var", FLAG_CHOICE, &c->bptt_var, NULL, "on: each window is --bptt steps long with probability 0.95, else half that, then drawn from N(that, 5) (at least 5, at most bptt + 30), from the run's seed, and its step's lr is scaled by its length / bptt (AWD-LSTM); needs --bptt >= 10", "off", CHOICE(on_off), .key = "bptt_var" },
 		{ "--epochs", FLAG_INT, &c->epochs, "N", "passes over the train split", "13", R(1, MAXI), .key = "epochs" },
 		{ "--steps", FLAG_I64, &c->steps, "N", "stop after N optimizer steps in total (0 = run all epochs)", "0", R(0, MAXL), .key = "steps" },
 		{ "--accum", FLAG_INT, &c->accum, "K", "windows (micro-batches) per optimizer step", "1", R(1, TRAIN_MAX_ACCUM), .key = "accum" },
@@ -338,6 +340,9 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 	/* the combinations */
 	if (c->min_lr > c->lr)
 		return err_set(e, "--min-lr must be in [0, %g] (got %g)", c->lr, c->min_lr);
+	if (c->bptt_var && c->bptt < WIN_VAR_MIN_BPTT)
+		return err_set(e, "--bptt-var on needs --bptt >= %d (got %d: half of it would be under the minimum length %d)",
+			       WIN_VAR_MIN_BPTT, c->bptt, WIN_VAR_MIN);
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
 			    .layers = c->layers, .tie = c->tie,
 			    .dropout = (float)c->dropout, .drop_in = (float)c->drop_in,

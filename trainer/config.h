@@ -47,6 +47,7 @@ typedef struct {
 	const char *preset_cutoffs;	/* the preset's cutoffs string, if any */
 	/* data layout and length */
 	int batch, bptt, epochs, accum;
+	int bptt_var;		/* AWD-LSTM's variable window lengths (window.h) */
 	long long steps;
 	/* optimizer, clipping, schedule */
 	optim_kind_t optimizer;

@@ -85,7 +85,11 @@ static int setup_config(trainer_t *tr, err_t *e)
 			      c->bptt, &l, e))
 			return err_prefix(e, "evaluation (--eval-batch %d per rank)", tr->eval_batch);
 	}
-	tr->total_steps = (long long)c->epochs * tr->lay.windows;
+	tr->win = (win_cfg_t){ c->bptt_var, c->bptt, (uint64_t)c->seed, tr->lay.stream_len };
+	tr->tmax = win_max(&tr->win);
+	tr->total_steps = 0;
+	for (int ep = 1; ep <= c->epochs && (!c->steps || tr->total_steps < c->steps); ep++)
+		tr->total_steps += c->bptt_var ? win_count(&tr->win, ep) : tr->lay.windows;
 	if (c->steps && c->steps < tr->total_steps)
 		tr->total_steps = c->steps;
 	if (tr->scfg.kind == SCHED_COSINE)
@@ -194,18 +198,18 @@ static int overlap_on(const trainer_t *tr)
 static int setup_model(trainer_t *tr, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
-	size_t wbytes = model_work_bytes(&tr->mcfg, c->bptt, tr->micro);
+	size_t wbytes = model_work_bytes(&tr->mcfg, tr->tmax, tr->micro);
 
 	if (model_init(&tr->model, &tr->mcfg, e))
 		return -1;
 	for (int k = 0; k < c->accum; k++)
 		if (model_state_init(&tr->state[k], &tr->mcfg, tr->micro, e))
 			return -1;
-	tr->work = model_work_new(&tr->mcfg, c->bptt, tr->micro, e);
+	tr->work = model_work_new(&tr->mcfg, tr->tmax, tr->micro, e);
 	if (!tr->work)
-		return err_prefix(e, "activations for --bptt %d x batch %d need %.1f MiB",
-				  c->bptt, tr->micro, (double)wbytes / 1048576.0);
-	tr->tok = err_malloc((size_t)c->batch * (c->bptt + 1) * sizeof(int32_t),
+		return err_prefix(e, "activations for windows of %d steps x batch %d need %.1f MiB",
+				  tr->tmax, tr->micro, (double)wbytes / 1048576.0);
+	tr->tok = err_malloc((size_t)c->batch * (tr->tmax + 1) * sizeof(int32_t),
 			     "token window", e);
 	if (!tr->tok || optim_init(&tr->opt, &tr->ocfg, tr->model.n, e))
 		return -1;
@@ -219,7 +223,7 @@ static int setup_model(trainer_t *tr, err_t *e)
 	tr->nrows = -1;
 	if (!tr->mcfg.tie && c->sparse_emb &&
 	    (ar_sparse_init(&tr->ar, tr->mcfg.vocab, tr->mcfg.embed,
-			    (size_t)c->bptt * (size_t)c->batch, e) ||
+			    (size_t)tr->tmax * (size_t)c->batch, e) ||
 	     !(tr->rows = err_malloc((size_t)tr->mcfg.vocab * sizeof(*tr->rows),
 				     "embedding row list", e))))
 		return -1;
@@ -228,7 +232,7 @@ static int setup_model(trainer_t *tr, err_t *e)
 	sched_init(&tr->sched, &tr->scfg);
 	rng_seed(&tr->drop_rng, (uint64_t)c->seed, 1000 + (uint64_t)tr->comm->rank);
 	tr->epoch = 1;
-	tr->window = 0;
+	tr->window = tr->pos = 0;
 	tr->val_loss = NAN;
 	tr->best_val = INFINITY;
 	tr->last_gnorm = NAN;
@@ -417,8 +421,8 @@ static void print_start(trainer_t *tr)
 {
 	const train_cfg_t *c = &tr->cfg;
 	const model_cfg_t *m = &tr->mcfg;
-	size_t wbytes = model_work_bytes(m, c->bptt, tr->micro);
-	size_t tbytes = model_table_bytes(m, c->bptt, tr->micro);
+	size_t wbytes = model_work_bytes(m, tr->tmax, tr->micro);
+	size_t tbytes = model_table_bytes(m, tr->tmax, tr->micro);
 
 	if (tr->comm->rank != 0)
 		return;
@@ -433,16 +437,17 @@ static void print_start(trainer_t *tr)
 		       "dropout %g; weight drop %g; AR %g, TAR %g\n", m->drop_in, m->drop_hid,
 		       m->drop_out, m->drop_emb, m->weight_drop, m->ar, m->tar);
 	print_softmax(tr);
-	printf("  batch %d per rank, global batch %d, bptt %d%s; activations %.1f MiB per rank",
+	printf("  batch %d per rank, global batch %d, bptt %d%s%s; activations %.1f MiB per rank",
 	       c->batch, c->batch * tr->comm->size, c->bptt,
+	       c->bptt_var ? " (variable: 5 .. bptt + 30, lr x length / bptt)" : "",
 	       c->accum > 1 ? " (micro-batches)" : "", (double)wbytes / 1048576.0);
 	if (tbytes)
 		printf(" (layer 0's token table %.2f MiB)", (double)tbytes / 1048576.0);
 	printf("\n");
-	printf("  %s lr %g, clip %g, schedule %s; %lld windows per epoch, %lld steps\n",
+	printf("  %s lr %g, clip %g, schedule %s; %lld windows %sper epoch, %lld steps\n",
 	       optim_kind_name(c->optimizer), c->lr, c->clip, sched_kind_name(c->schedule),
-	       (long long)tr->lay.windows,
-	       (long long)tr->total_steps);
+	       (long long)(c->bptt_var ? win_count(&tr->win, tr->epoch) : tr->lay.windows),
+	       c->bptt_var ? "in this " : "", (long long)tr->total_steps);
 	if (tr->cfg.ckpt_async)
 		printf("  checkpoints written in the background: %.1f MiB of staging on rank 0%s\n",
 		       checkpoint_staging_bytes(tr) / 1048576.0,
@@ -526,7 +531,8 @@ static void log_step(trainer_t *tr, double lr, int force)
 		snprintf(regs, sizeof(regs), " | ar+tar %.4f", reg);
 	tps = lw->tok_timed / dt;
 	ms = lw->steps_timed ? 1000.0 * dt / (double)lw->steps_timed : 0.0;
-	frac = (double)tr->window / (double)tr->lay.windows;
+	frac = tr->cfg.bptt_var ? (double)tr->pos / (double)(tr->lay.stream_len - 1)
+				: (double)tr->window / (double)tr->lay.windows;
 	eta_s = ms / 1000.0 * (double)(tr->total_steps - tr->step);
 	fmt_eta(eta_s, eta, sizeof(eta));
 	if (!tr->cfg.quiet)
@@ -699,11 +705,11 @@ static grad_rows_t grad_rows(const trainer_t *tr)
 			      tr->nrows };
 }
 
-static int train_step(trainer_t *tr, int64_t w, err_t *e)
+static int train_step(trainer_t *tr, int64_t pos, int T, err_t *e)
 {
 	const train_cfg_t *c = &tr->cfg;
 	model_t *m = &tr->model;
-	int T = c->bptt, P = tr->comm->size, rc = STEP_OK;
+	int P = tr->comm->size, rc = STEP_OK;
 	/* grads of the mean loss per token of the global batch, 1 / (T * B * P),
 	 * or per sequence (summed over the window's steps), 1 / (B * P) */
 	float scale = 1.0f / ((float)c->batch * (float)P);
@@ -717,7 +723,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	watchdog_step(&tr->comm->wd, tr->step + 1);
 	signals_step(tr->step + 1);
 	t0 = clock_now();
-	if (ds_read_window(&tr->ds, &tr->lay, w, tr->tok, e))
+	if (ds_read_span(&tr->ds, &tr->lay, pos, T, tr->tok, e) ||
+	    model_work_set_len(tr->work, T))
 		return -1;
 	tr->lw.t_data += clock_now() - t0;
 	rows = grad_rows(tr);
@@ -760,6 +767,8 @@ static int train_step(trainer_t *tr, int64_t w, err_t *e)
 	tr->lw.t_comm += tr->ar.t_comm + (clock_now() - t0);
 
 	lr = sched_lr(&tr->sched, (long)tr->step, tr->epoch) * tr->lr_scale;
+	if (c->bptt_var)	/* AWD-LSTM: a short window takes a short step */
+		lr *= (double)T / c->bptt;
 	/* clipping is folded into the update: one pass instead of two */
 	tr->nrows = ar_tail_rows(&tr->ar, tr->rows);
 	rows = grad_rows(tr);
@@ -926,7 +935,7 @@ static int end_epoch(trainer_t *tr, err_t *e)
 	}
 	/* the checkpoint points at the start of the next epoch */
 	tr->epoch++;
-	tr->window = 0;
+	tr->window = tr->pos = 0;
 	if (rc == 0 && r.loss < tr->best_val)
 		tr->best_val = r.loss;
 	return save(tr, e);
@@ -992,13 +1001,14 @@ static int train_loop(trainer_t *tr, err_t *e)
 	int rc;
 
 	while (tr->epoch <= c->epochs && tr->step < tr->total_steps) {
-		int rolled = 0;
+		int rolled = 0, len;
 
 		if (tr->window == 0)
 			for (int k = 0; k < c->accum; k++)
 				model_state_zero(&tr->state[k]);
-		while (!rolled && tr->window < tr->lay.windows && tr->step < tr->total_steps) {
-			rc = train_step(tr, tr->window, e);
+		while (!rolled && (len = win_len(&tr->win, tr->epoch, tr->pos)) > 0 &&
+		       tr->step < tr->total_steps) {
+			rc = train_step(tr, tr->pos, len, e);
 			if (rc < 0)
 				die(tr, e);
 			if (rc == STEP_STOP)
@@ -1010,6 +1020,7 @@ static int train_loop(trainer_t *tr, err_t *e)
 				continue;
 			}
 			tr->window++;
+			tr->pos += len;
 			log_step(tr, tr->sched.lr * tr->lr_scale, 0);
 			if (rc == STEP_PREEMPT)
 				return preempted(tr, "after", e);
@@ -1019,7 +1030,7 @@ static int train_loop(trainer_t *tr, err_t *e)
 		}
 		if (rolled)
 			continue;
-		if (tr->window < tr->lay.windows)
+		if (win_len(&tr->win, tr->epoch, tr->pos) > 0)
 			break;	/* --steps ended it mid-epoch */
 		rc = end_epoch(tr, e);
 		if (rc)

@@ -9,6 +9,8 @@
 const ts_field_t ts_fields[TS_N] = {
 	ROW(TS_EPOCH, "epoch", TS_INT, epoch, 1),
 	ROW(TS_WINDOW, "window", TS_I64, window, 1),	/* the next window of that epoch */
+	/* its token offset in each stream; absent before --bptt-var: window * bptt */
+	OPT(TS_POS, "pos", TS_I64, pos, -1),
 	ROW(TS_STEP, "step", TS_I64, step, 1),
 	ROW(TS_TOKENS, "tokens", TS_I64, tokens, 1),
 	ROW(TS_SKIPPED, "skipped", TS_I64, skipped, 1),

@@ -19,6 +19,7 @@
 #include "trainer/optim.h"
 #include "trainer/nn/rng.h"
 #include "trainer/sched.h"
+#include "trainer/window.h"
 
 
 /* The log window: what the next log line averages.  The loss sums go
@@ -83,10 +84,13 @@ typedef struct {
 	char metrics_path[4600];
 	int lock_fd;	/* rank 0: the run directory's lock (rundir.h), else -1 */
 	char json[8192];
-	/* progress: the next window to train is (epoch, window) */
+	/* progress: the next window to train is the window-th of the epoch,
+	 * at token offset pos of every stream (window.h) */
 	int64_t step, total_steps, tokens;
 	int epoch;
-	int64_t window;
+	int64_t window, pos;
+	win_cfg_t win;		/* how the epoch is cut into windows */
+	int tmax;		/* the longest window: what the buffers hold */
 	double val_loss, best_val, last_gnorm;
 	int64_t skipped;
 	train_logwin_t lw;

@@ -47,7 +47,8 @@ enum { WORK_EMPTY, WORK_EVAL, WORK_TRAIN };
 
 struct model_work {
 	model_cfg_t cfg;
-	int T, B;
+	int T, B;		/* the window: T steps (at most Tmax) of B streams */
+	int Tmax;		/* what the area was laid out for */
 	int mode;		/* what the last forward was: WORK_* */
 	int dropped;		/* the last forward used dropout */
 	int regs;		/* it used the regularizers of AWD-LSTM */
@@ -533,8 +534,9 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 		w->rows = 0;	/* no whole logits matrix, ever */
 		w->logits = carve(base, &off, ad_buf_floats(c, TB) * f);
 	} else {
+		/* blocks of any window up to T steps: model_work_set_len */
 		w->rows = sm_block_rows(TB, V);
-		w->logits = carve(base, &off, (size_t)w->rows * V * f);
+		w->logits = carve(base, &off, sm_block_floats(TB, V) * f);
 	}
 	w->dgate = carve(base, &off, TB * 4 * H * f);
 	w->dh = carve(base, &off, TB * (E > H ? E : H) * f);
@@ -630,10 +632,21 @@ model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e)
 	work_layout(&tmp, cfg, T, B, (char *)w);
 	*w = tmp;
 	w->cfg = *cfg;
-	w->T = T;
+	w->T = w->Tmax = T;
 	w->B = B;
 	w->mode = WORK_EMPTY;
 	return w;
+}
+
+int model_work_set_len(model_work_t *w, int T)
+{
+	if (T < 1 || T > w->Tmax)
+		return -1;
+	w->T = T;
+	if (w->cfg.softmax != MODEL_SOFTMAX_ADAPTIVE)
+		w->rows = sm_block_rows((size_t)T * w->B, (size_t)w->cfg.vocab);
+	w->mode = WORK_EMPTY;
+	return 0;
 }
 
 void model_work_free(model_work_t *w)

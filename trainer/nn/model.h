@@ -217,6 +217,9 @@ size_t model_table_bytes(const model_cfg_t *cfg, int T, int B);
 /* Returns NULL with a message in e (naming the size) when out of memory. */
 model_work_t *model_work_new(const model_cfg_t *cfg, int T, int B, err_t *e);
 void model_work_free(model_work_t *w);
+/* The next forwards run windows of T steps, 1 <= T <= the T the area was
+ * made for (variable-length BPTT); -1 when T is outside that. */
+int model_work_set_len(model_work_t *w, int T);
 
 /*
  * tok holds B rows of T+1 ids: row b is stream b, inputs tok[b*(T+1)+t]
