@@ -170,7 +170,7 @@ static void parse(void)
 	      strstr(json, "\"head_bias\":0") && strstr(json, "\"preset\":\"\"") &&
 	      strstr(json, "\"vocab\":50"), "JSON: %s", json);
 
-	char *bad[][3] = { { "--optimizer", "sgdx", "--optimizer must be sgd, adam or adamw (got 'sgdx')" },
+	char *bad[][3] = { { "--optimizer", "sgdx", "--optimizer must be sgd, adam, adamw or ntasgd (got 'sgdx')" },
 			   { "--batch", "2x", "--batch expects an integer (got '2x')" },
 			   { "--lr", "inf", "--lr expects a number (got 'inf')" },
 			   { "--nope", "1", "unknown flag '--nope'" } };

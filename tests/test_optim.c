@@ -612,6 +612,65 @@ static int test_sched_check(void)
 	return bad;
 }
 
+/*
+ * NT-ASGD: before the switch SGD's update bit for bit (weight decay
+ * included); after it the same update, and ax the plain mean of the
+ * iterates since the switch, here 1 + 3 steps worked out by hand with
+ * p -= lr (g + wd p): lr 0.1, wd 0.01, g = G1, G2, G1, G2.
+ */
+static int test_ntasgd(void)
+{
+	optim_cfg_t c, cs;
+	optim_t o, sgd;
+	float p[N], q[N];
+	double want[N], it[N], mean[N];
+	int bad = 0;
+	err_t e;
+
+	optim_cfg_default(&c, OPT_NTASGD);
+	c.weight_decay = 0.01f;
+	optim_cfg_default(&cs, OPT_SGD);
+	cs.weight_decay = 0.01f;
+	if (optim_init(&o, &c, N, &e) || optim_init(&sgd, &cs, N, &e))
+		return check(0, "ntasgd init");
+	bad += check(o.ax && !o.m && !o.v && !o.averaging, "ntasgd state at init");
+	to_float(p, P0);
+	to_float(q, P0);
+	float g1[N], g2[N];
+
+	to_float(g1, G1);
+	to_float(g2, G2);
+	optim_step(&o, p, g1, 0.1f);
+	optim_step(&sgd, q, g1, 0.1f);
+	bad += check(!memcmp(p, q, sizeof(p)) && o.avg_n == 0, "ntasgd before the switch is sgd");
+	optim_average_start(&o);
+	for (int i = 0; i < N; i++) {
+		it[i] = P0[i] - 0.1 * (G1[i] + 0.01 * P0[i]);
+		mean[i] = 0.0;
+	}
+	for (int k = 0; k < 3; k++) {
+		const double *g = k % 2 ? G1 : G2;
+
+		optim_step(&o, p, k % 2 ? g1 : g2, 0.1f);
+		optim_step(&sgd, q, k % 2 ? g1 : g2, 0.1f);
+		for (int i = 0; i < N; i++) {
+			it[i] -= 0.1 * (g[i] + 0.01 * it[i]);
+			mean[i] += it[i] / 3.0;
+		}
+	}
+	bad += check(!memcmp(p, q, sizeof(p)) && o.avg_n == 3, "ntasgd's iterate after the switch");
+	for (int i = 0; i < N; i++) {
+		want[i] = mean[i];
+		bad += near("ntasgd ax", i, o.ax[i], want[i], TOL_F);
+		bad += near("ntasgd p", i, p[i], it[i], TOL_F);
+	}
+	optim_free(&o);
+	optim_free(&sgd);
+	c.momentum = 0.9f;
+	bad += check(optim_init(&o, &c, N, &e) && strstr(e.msg, "momentum"), "ntasgd with momentum refused");
+	return bad;
+}
+
 int main(void)
 {
 	static const struct {
@@ -622,6 +681,7 @@ int main(void)
 		{ "adam", test_adam },
 		{ "adam_l2", test_adam_l2 },
 		{ "adamw", test_adamw },
+		{ "ntasgd", test_ntasgd },
 		{ "init_valid", test_init_valid },
 		{ "init_invalid", test_init_invalid },
 		{ "clip", test_clip },

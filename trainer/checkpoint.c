@@ -56,7 +56,8 @@ static size_t state_floats(const trainer_t *tr)
  * holds of the model, and what the staging copies. */
 static double param_floats(const trainer_t *tr)
 {
-	return (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL));
+	return (double)tr->model.n * (1 + (tr->opt.m != NULL) + (tr->opt.v != NULL) +
+				      (tr->opt.ax != NULL));
 }
 
 double checkpoint_bytes(const trainer_t *tr)
@@ -143,7 +144,8 @@ struct ckpt_stage {
 	const trainer_t *tr;
 	trainer_t *snap;	/* async: the copy tr points to, owned */
 	char path[4600];
-	const float *params, *m, *v;
+	const float *params, *m, *v, *ax;	/* ax: NT-ASGD's, once averaging */
+	uint64_t *val_hist;	/* its validations' bits, val_count of them */
 	uint64_t *rng;
 	float *h, *c;
 	long metrics_end;	/* metrics.jsonl's length at the step */
@@ -189,6 +191,7 @@ static int write_full(ckpt_stage_t *s, err_t *e)
 	if (weights_put(&w, m, "params", s->params, e) ||
 	    (s->m && weights_put(&w, m, "optim/m", s->m, e)) ||
 	    (s->v && weights_put(&w, m, "optim/v", s->v, e)) ||
+	    (s->ax && weights_put(&w, m, "optim/ax", s->ax, e)) ||
 	    (tr->vocab.n && ckpt_put_vocab(&w, &tr->vocab, e)) ||
 	    ckpt_put_meta(&w, &meta, e))
 		goto fail;
@@ -196,7 +199,8 @@ static int write_full(ckpt_stage_t *s, err_t *e)
 	if (g < 0 || ts_put(g, tr, e) ||
 	    h5_put_u64(g, "rng", s->rng, (size_t)tr->comm->size, 4, path, e) ||
 	    h5_put_bytes(g, "metrics", s->metrics, s->mlen, path, e) ||
-	    h5_attr_put_i64(g, "metrics_offset", s->skipped, e))
+	    h5_attr_put_i64(g, "metrics_offset", s->skipped, e) ||
+	    (tr->n_val && h5_put_u64(g, "val_history", s->val_hist, (size_t)tr->n_val, 1, path, e)))
 		goto fail;
 	ckpt_tensor_t th = { "h", tr->comm->size, (int64_t)per, s->h };
 	ckpt_tensor_t tc = { "c", tr->comm->size, (int64_t)per, s->c };
@@ -284,6 +288,7 @@ static void stage_free(ckpt_stage_t *s)
 	free(s->h);
 	free(s->c);
 	free(s->metrics);
+	free(s->val_hist);
 	free(s);
 }
 
@@ -324,6 +329,12 @@ static int stage_take(trainer_t *tr, ckpt_stage_t *s, int async, err_t *e)
 	s->params = tr->model.params;
 	s->m = tr->opt.m;
 	s->v = tr->opt.v;
+	s->ax = tr->opt.averaging ? tr->opt.ax : NULL;
+	if (tr->n_val) {	/* small: always a copy, the bits as they are */
+		if (!(s->val_hist = err_malloc((size_t)tr->n_val * sizeof(uint64_t), "val_history", e)))
+			return -1;
+		memcpy(s->val_hist, tr->val_hist, (size_t)tr->n_val * sizeof(uint64_t));
+	}
 	ckpt_step_path(tr->cfg.run_dir, tr->step, s->path, sizeof(s->path));
 	s->best = isfinite(tr->val_loss) && tr->val_loss <= tr->best_val && tr->window == 0;
 	/* the log as it stands now; the write reads it (read_tail) */
@@ -338,9 +349,9 @@ static int stage_take(trainer_t *tr, ckpt_stage_t *s, int async, err_t *e)
 	s->tr = s->snap;
 	s->copy_s = clock_now();
 	/* the staging holds those present, in this order (param_floats) */
-	const float **part[3] = { &s->params, &s->m, &s->v };
+	const float **part[4] = { &s->params, &s->m, &s->v, &s->ax };
 	float *at = j->staging;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		if (!*part[k])
 			continue;
 		memcpy(at, *part[k], n * sizeof(float));
@@ -618,6 +629,13 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 	if (!rc && h->metrics_offset < 0)
 		rc = err_set(e, "%s: 'metrics_offset' is %lld (expected >= 0)", c->path,
 			     (long long)h->metrics_offset);
+	if (!rc && (V(VAL_COUNT) < 0 || V(VAL_COUNT) > TRAIN_MAX_VALS))
+		rc = err_set(e, "%s: /train val_count is %lld (expected 0 .. %d)", c->path,
+			     (long long)V(VAL_COUNT), TRAIN_MAX_VALS);
+	if (!rc && V(VAL_COUNT) > 0)
+		rc = train_val_reserve(tr, V(VAL_COUNT), e) ||
+		     h5_get_u64(g, "val_history", (uint64_t *)tr->val_hist, (size_t)V(VAL_COUNT), 1,
+				c->path, e);
 	if (g >= 0)
 		H5Gclose(g);
 	if (rc)
@@ -627,9 +645,19 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 	if ((h->has_m != (tr->opt.m != NULL)) || (h->has_v != (tr->opt.v != NULL)))
 		return err_set(e, "%s: its optimizer state does not fit --optimizer %s", c->path,
 			       optim_kind_name(tr->cfg.optimizer));
+	/* NT-ASGD's average: there exactly when averaging had begun */
+	int has_ax = ckpt_has(c, "optim/ax", m->tensor[0].name);
+
+	if (has_ax != (V(ASGD_ON) != 0))
+		return err_set(e, "%s: /train asgd_on is %lld but the average optim/ax is %s", c->path,
+			       (long long)V(ASGD_ON), has_ax ? "there" : "missing");
+	if (has_ax && !tr->opt.ax)
+		return err_set(e, "%s: it holds NT-ASGD's average of the iterates; resume it with "
+			       "--optimizer ntasgd", c->path);
 	if (weights_get(c, m, "params", m->params, e) ||
 	    (h->has_m && weights_get(c, m, "optim/m", tr->opt.m, e)) ||
-	    (h->has_v && weights_get(c, m, "optim/v", tr->opt.v, e)))
+	    (h->has_v && weights_get(c, m, "optim/v", tr->opt.v, e)) ||
+	    (has_ax && weights_get(c, m, "optim/ax", tr->opt.ax, e)))
 		return -1;
 	return 0;
 }
@@ -766,6 +794,10 @@ int checkpoint_resume(trainer_t *tr, const char *path, err_t *e)
 	    (tr->opt.v && comm_bcast(c, tr->opt.v, m->n * sizeof(float), 0, e)))
 		goto out;
 	apply(tr, h);
+	if ((tr->opt.averaging && comm_bcast(c, tr->opt.ax, m->n * sizeof(float), 0, e)) ||
+	    (tr->n_val && (train_val_reserve(tr, tr->n_val, e) ||
+			   comm_bcast(c, tr->val_hist, (size_t)tr->n_val * sizeof(double), 0, e))))
+		goto out;
 	/* a rollback resumes from last_ckpt_path itself: copying a string onto
 	 * itself with snprintf is undefined (glibc left it empty, so a second
 	 * rollback found "no checkpoint yet") */

@@ -54,6 +54,7 @@ typedef struct {
 	sched_kind_t schedule;
 	loss_avg_t loss_avg;	/* what the gradient averages */
 	double lr, clip, momentum, weight_decay, beta1, beta2, eps;
+	int nonmono;		/* ntasgd: epochs of patience before averaging */
 	int decay_after;
 	double lr_decay;
 	int patience;

@@ -9,6 +9,7 @@ const flag_choice_t optim_kinds[] = {
 	{ "sgd", OPT_SGD },
 	{ "adam", OPT_ADAM },
 	{ "adamw", OPT_ADAMW },
+	{ "ntasgd", OPT_NTASGD },
 	{ NULL, 0 },
 };
 
@@ -26,12 +27,16 @@ void optim_cfg_default(optim_cfg_t *c, optim_kind_t kind)
 /* The ranges PyTorch's constructors accept. */
 static int cfg_check(const optim_cfg_t *c, err_t *e)
 {
-	if (c->kind != OPT_SGD && c->kind != OPT_ADAM && c->kind != OPT_ADAMW)
+	if (c->kind != OPT_SGD && c->kind != OPT_ADAM && c->kind != OPT_ADAMW &&
+	    c->kind != OPT_NTASGD)
 		return err_set(e, "optimizer: unknown kind %d", (int)c->kind);
 	if (!(c->weight_decay >= 0.0f))
 		return err_set(e, "optimizer %s: weight_decay %g, expected >= 0",
 			       optim_kind_name(c->kind), c->weight_decay);
-	if (c->kind == OPT_SGD) {
+	if (c->kind == OPT_NTASGD && c->momentum != 0.0f)
+		return err_set(e, "optimizer ntasgd: momentum %g, expected 0 (ASGD has none)",
+			       c->momentum);
+	if (c->kind == OPT_SGD || c->kind == OPT_NTASGD) {
 		if (!(c->momentum >= 0.0f))
 			return err_set(e, "optimizer sgd: momentum %g, expected >= 0",
 				       c->momentum);
@@ -54,6 +59,10 @@ int optim_init(optim_t *o, const optim_cfg_t *cfg, size_t n, err_t *e)
 		return -1;
 	o->cfg = *cfg;
 	o->n = n;
+	if (cfg->kind == OPT_NTASGD) {
+		o->ax = err_calloc(n, sizeof(float), "NT-ASGD's average of the parameters", e);
+		return o->ax ? 0 : -1;
+	}
 	if (cfg->kind != OPT_SGD || cfg->momentum != 0.0f) {
 		o->m = err_calloc(n, sizeof(float), "optimizer first moment", e);
 		if (!o->m)
@@ -73,8 +82,31 @@ void optim_free(optim_t *o)
 {
 	free(o->m);
 	free(o->v);
+	free(o->ax);
 	o->m = NULL;
 	o->v = NULL;
+	o->ax = NULL;
+}
+
+void optim_average_start(optim_t *o)
+{
+	o->averaging = 1;
+	o->avg_n = 0;
+}
+
+/* ax = p at the first averaged step, then the running mean (optim.h) */
+static void average(optim_t *o, const float *p)
+{
+	float mu;
+
+	o->avg_n++;
+	if (o->avg_n == 1) {
+		memcpy(o->ax, p, o->n * sizeof(float));
+		return;
+	}
+	mu = (float)(1.0 / (double)o->avg_n);
+	for (size_t i = 0; i < o->n; i++)
+		o->ax[i] += (p[i] - o->ax[i]) * mu;
 }
 
 /* The SGD update of p[off .. off + n). */
@@ -159,10 +191,12 @@ void optim_step_scaled(optim_t *o, float *params, const float *grads,
 		       float gscale, float lr)
 {
 	o->t++;
-	if (o->cfg.kind == OPT_SGD)
+	if (o->cfg.kind == OPT_SGD || o->cfg.kind == OPT_NTASGD)
 		sgd_step(o, params, grads, gscale, lr);
 	else
 		adam_step(o, params, grads, gscale, lr);
+	if (o->averaging)
+		average(o, params);
 }
 
 void optim_step(optim_t *o, float *params, const float *grads, float lr)

@@ -20,8 +20,18 @@
  *           denom = sqrt(v) / sqrt(1 - beta2^t) + eps
  *           p = p - step_size * m / denom
  *
- * m and v are the whole optimizer state together with t; a checkpoint
- * saves and restores them as they are.
+ *   NT-ASGD (Merity et al. 2017, PyTorch's ASGD with t0 = 0, lambd = 0):
+ *           SGD's update (no momentum), and once averaging has begun
+ *           (optim_average_start), after each step, with n the steps
+ *           since then including this one:
+ *           ax = p                      (n = 1)
+ *           ax = ax + (p - ax) / n      (n > 1)
+ *           so ax is the mean of the iterates since the switch.  When to
+ *           switch is the trainer's (non-monotone: validation worse than
+ *           the best of the epochs before the last --nonmono).
+ *
+ * m and v are the whole optimizer state together with t (and ax, n); a
+ * checkpoint saves and restores them as they are.
  */
 #ifndef ENGRAM_OPTIM_H
 #define ENGRAM_OPTIM_H
@@ -32,7 +42,7 @@
 #include "io/err.h"
 #include "trainer/flags.h"
 
-typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } optim_kind_t;
+typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_NTASGD } optim_kind_t;
 
 typedef struct {
 	optim_kind_t kind;
@@ -47,6 +57,9 @@ typedef struct {
 	float *m;	/* momentum / first moment; NULL for plain SGD */
 	float *v;	/* second moment; NULL for SGD */
 	int64_t t;	/* steps taken */
+	float *ax;	/* NT-ASGD: the average, allocated at init; else NULL */
+	int64_t avg_n;	/* NT-ASGD: steps averaged; 0 before the switch */
+	int averaging;	/* NT-ASGD: the switch has happened */
 } optim_t;
 
 /*
@@ -58,6 +71,9 @@ void optim_cfg_default(optim_cfg_t *c, optim_kind_t kind);
 /* Checks cfg, allocates zeroed m (and v) as the kind needs, sets t = 0. */
 int optim_init(optim_t *o, const optim_cfg_t *cfg, size_t n, err_t *e);
 void optim_free(optim_t *o);
+
+/* NT-ASGD: averaging starts with the next step. */
+void optim_average_start(optim_t *o);
 
 /* One update of params[0 .. o->n) with grads at learning rate lr. */
 void optim_step(optim_t *o, float *params, const float *grads, float lr);

@@ -71,6 +71,9 @@ static int setup_config(trainer_t *tr, err_t *e)
 		return err_set(e, "--batch %d must be a multiple of --accum %d (each micro-batch is batch/accum streams)",
 			       c->batch, c->accum);
 	tr->micro = c->batch / c->accum;
+	if (c->optimizer == OPT_NTASGD && tr->ds.ntok[SPLIT_VALID] < 0)
+		return err_set(e, "--optimizer ntasgd needs a validation split in %s (it switches to "
+			       "averaging when the validation loss stops improving)", c->data);
 	if (ds_layout(&tr->ds, SPLIT_TRAIN, tr->comm->rank, tr->comm->size,
 		      c->batch, c->bptt, &tr->lay, e))
 		return -1;
@@ -800,12 +803,84 @@ static int train_step(trainer_t *tr, int64_t pos, int T, err_t *e)
 	return rc;
 }
 
+int train_val_reserve(trainer_t *tr, int64_t n, err_t *e)
+{
+	int64_t cap = tr->val_cap ? tr->val_cap : 64;
+	double *p;
+
+	if (n <= tr->val_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	p = realloc(tr->val_hist, (size_t)cap * sizeof(double));
+	if (!p)
+		return err_set(e, "out of memory for %lld validation losses", (long long)cap);
+	tr->val_hist = p;
+	tr->val_cap = cap;
+	return 0;
+}
+
+/*
+ * A split's loss; once NT-ASGD averages, of the average: the iterate is
+ * set aside for the evaluation and put back (every rank alike: both are
+ * the same on every rank).
+ */
 static int eval_split(trainer_t *tr, int split, eval_result_t *r, err_t *e)
 {
+	model_t *m = &tr->model;
+	size_t bytes = m->n * sizeof(float);
+	int rc;
+
 	if (tr->ds.ntok[split] < 0)
 		return 1;
-	return evaluate_split(&tr->model, &tr->ds, split, tr->eval_batch,
-			      tr->cfg.bptt, tr->comm, NULL, signals_stop_requested, r, e);
+	if (tr->opt.averaging) {
+		if (!tr->iterate && !(tr->iterate = err_malloc(bytes, "the NT-ASGD iterate", e)))
+			return -1;
+		memcpy(tr->iterate, m->params, bytes);
+		memcpy(m->params, tr->opt.ax, bytes);
+	}
+	rc = evaluate_split(m, &tr->ds, split, tr->eval_batch, tr->cfg.bptt, tr->comm, NULL,
+			    signals_stop_requested, r, e);
+	if (tr->opt.averaging)
+		memcpy(m->params, tr->iterate, bytes);
+	return rc;
+}
+
+/*
+ * NT-ASGD's switch (awd-lstm-lm's main.py), after the epoch's validation
+ * loss: averaging starts when it is worse than the best of the epochs
+ * before the last --nonmono.  Then the loss joins the history.
+ */
+static int ntasgd_epoch(trainer_t *tr, double loss, err_t *e)
+{
+	int64_t n = tr->n_val, N = tr->cfg.nonmono;
+	double best = INFINITY;
+
+	if (tr->cfg.optimizer != OPT_NTASGD)
+		return 0;
+	for (int64_t k = 0; k < n - N; k++)
+		best = fmin(best, tr->val_hist[k]);
+	if (!tr->opt.averaging && n > N && loss > best) {
+		optim_average_start(&tr->opt);
+		if (tr->comm->rank == 0) {
+			json_t j;
+
+			printf("NT-ASGD: validation loss %.4f is worse than %.4f, the best before the last "
+			       "%lld epochs: averaging the iterates from step %lld on\n", loss, best,
+			       (long long)N, (long long)tr->step + 1);
+			json_init(&j);
+			json_begin(&j, NULL);
+			json_str(&j, "event", "ntasgd");
+			json_int(&j, "step", tr->step);
+			json_int(&j, "epoch", tr->epoch);
+			json_end(&j);
+			metrics_put(tr, &j);
+		}
+	}
+	if (n >= TRAIN_MAX_VALS || train_val_reserve(tr, n + 1, e))
+		return err_set(e, "NT-ASGD: no room for validation %lld", (long long)n + 1);
+	tr->val_hist[tr->n_val++] = loss;
+	return 0;
 }
 
 /* A checkpoint of this step is on disk or being written. */
@@ -932,6 +1007,8 @@ static int end_epoch(trainer_t *tr, err_t *e)
 		tr->val_loss = r.loss;
 		sched_epoch_end(&tr->sched, tr->epoch, r.loss);
 		log_eval(tr, "valid", &r, tr->epoch);
+		if (ntasgd_epoch(tr, r.loss, e))
+			die(tr, e);
 	}
 	/* the checkpoint points at the start of the next epoch */
 	tr->epoch++;
@@ -1110,6 +1187,8 @@ static void trainer_free(trainer_t *tr)
 	ar_free(&tr->ar);
 	free(tr->tok);
 	free(tr->rows);
+	free(tr->val_hist);
+	free(tr->iterate);
 	vocab_free(&tr->vocab);
 	ds_close(&tr->ds);
 	tfe_close(&tr->tb);

@@ -29,6 +29,10 @@ const ts_field_t ts_fields[TS_N] = {
 	/* since format 3's rollbacks; absent before them */
 	OPT(TS_LR_SCALE, "lr_scale", TS_F64, lr_scale, 1.0),
 	OPT(TS_ROLLBACKS, "rollbacks", TS_I64, rollbacks, 0),
+	/* since --optimizer ntasgd: averaging, steps averaged, validations kept */
+	OPT(TS_ASGD_ON, "asgd_on", TS_INT, opt.averaging, 0),
+	OPT(TS_ASGD_N, "asgd_n", TS_I64, opt.avg_n, 0),
+	OPT(TS_VAL_COUNT, "val_count", TS_I64, n_val, 0),
 	/* since --ar and --tar */
 	OPT(TS_LOG_REG_SUM, "log_reg_sum", TS_F64, lw.reg_sum, 0.0),
 	/* the layout the checkpoint was taken with */

@@ -93,6 +93,11 @@ typedef struct {
 	int tmax;		/* the longest window: what the buffers hold */
 	double val_loss, best_val, last_gnorm;
 	int64_t skipped;
+	/* NT-ASGD: every epoch's validation loss (the switch rule reads them),
+	 * and the current iterate while the average is evaluated */
+	double *val_hist;
+	int64_t n_val, val_cap;
+	float *iterate;
 	train_logwin_t lw;
 	double t_start, t_log;
 	/* checkpoints */
@@ -110,6 +115,11 @@ typedef struct {
 	int data_warned;
 	fault_t fault;		/* ENGRAM_FAULT, parsed at start */
 } trainer_t;
+
+/* Validations NT-ASGD's rule keeps at most (one per epoch). */
+#define TRAIN_MAX_VALS (1 << 24)
+/* Room for n validation losses in tr->val_hist. */
+int train_val_reserve(trainer_t *tr, int64_t n, err_t *e);
 
 /*
  * Starts DIR/ckpt-s<step>.h5, holding everything needed to continue: every

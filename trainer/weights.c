@@ -133,6 +133,13 @@ int weights_load(const char *path, model_t *m, ckpt_meta_t *meta,
 
 	if (weights_open(path, &c, m, e))
 		return -1;
+	/* NT-ASGD's average is what the run evaluated and keeps as its model */
+	if (ckpt_has(&c, "optim/ax", m->tensor[0].name) &&
+	    weights_get(&c, m, "optim/ax", m->params, e)) {
+		model_free(m);
+		ckpt_close(&c);
+		return -1;
+	}
 	*meta = c.meta;
 	if (vocab && H5Lexists(c.file, "vocab", H5P_DEFAULT) > 0 &&
 	    ckpt_read_vocab(&c, vocab, e)) {

@@ -41,7 +41,9 @@ int weights_save(const char *path, const model_t *m, ckpt_meta_t *meta,
 int weights_open(const char *path, ckpt_t *c, model_t *m, err_t *e);
 
 /* weights_open, plus the vocabulary into vocab (may be NULL; left empty
- * when the file has none), then closes the file. */
+ * when the file has none), then closes the file.  The parameters are the
+ * model the run evaluated: NT-ASGD's average (group optim/ax) where the
+ * checkpoint has one, else params. */
 int weights_load(const char *path, model_t *m, ckpt_meta_t *meta,
 		 vocab_t *vocab, err_t *e);
 

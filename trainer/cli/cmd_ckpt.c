@@ -271,7 +271,7 @@ static int diff_group(const model_t *m, const char *group, const float *x,
 static int diff(const char *pa, const char *pb, double tol, int json, int *differ,
 		err_t *e)
 {
-	static const char *const groups[] = { "params", "optim/m", "optim/v" };
+	static const char *const groups[] = { "params", "optim/m", "optim/v", "optim/ax" };
 	model_t ma, mb;
 	ckpt_t ca, cb;
 	float *xa = NULL, *xb = NULL;
@@ -302,7 +302,7 @@ static int diff(const char *pa, const char *pb, double tol, int json, int *diffe
 		json_begin_array(j, "tensors");
 	} else
 		printf("%-16s %12s %12s\n", "tensor", "max|a-b|", "rel L2");
-	for (int g = 0; g < 3; g++) {
+	for (int g = 0; g < 4; g++) {
 		int ha = g == 0 || ckpt_has(&ca, groups[g], ma.tensor[0].name);
 		int hb = g == 0 || ckpt_has(&cb, groups[g], mb.tensor[0].name);
 
