@@ -215,6 +215,7 @@ done
 [ "$killed" -ge 3 ] && ok || bad "only $killed of 5 runs were still alive to be killed"
 # the next job removes the temporary files killed writes left (one of a
 # process known dead is planted), not those of a live process
+mkdir -p "$dir/kill"	# a slow start (ASan, a loaded machine) may be killed before it makes it
 sh -c 'exit 0' &
 deadpid=$!
 wait "$deadpid"

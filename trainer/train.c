@@ -437,8 +437,14 @@ static void print_start(trainer_t *tr)
 	       tr->model.n, (double)tr->model.n * 4 / 1048576.0);
 	if (model_cfg_regularized(m))
 		printf("  regularizers: locked dropout input %g, hidden %g, output %g; embedding "
-		       "dropout %g; weight drop %g; AR %g, TAR %g\n", m->drop_in, m->drop_hid,
-		       m->drop_out, m->drop_emb, m->weight_drop, m->ar, m->tar);
+		       "dropout %g; weight drop %g; AR %g, TAR %g%s\n", m->drop_in, m->drop_hid,
+		       m->drop_out, m->drop_emb, m->weight_drop, m->ar, m->tar,
+		       m->tie && m->drop_emb > 0 ? " (tied: the dropped embedding rows are the lookup's; "
+						   "the output layer uses them all)" : "");
+	if (c->optimizer == OPT_NTASGD)
+		printf("  NT-ASGD: SGD until validation is worse than the best before the last %d "
+		       "epochs, then the average of the iterates (%.1f MiB more)\n", c->nonmono,
+		       (double)tr->model.n * 4 / 1048576.0);
 	print_softmax(tr);
 	printf("  batch %d per rank, global batch %d, bptt %d%s%s; activations %.1f MiB per rank",
 	       c->batch, c->batch * tr->comm->size, c->bptt,
