@@ -47,6 +47,17 @@ got=$("$engram" eval --ckpt "$dir/straight" --data "$dir/g.h5" --split valid --b
 awk -v a="$want" -v b="$got" 'BEGIN { exit !(a - b < 1e-5 && b - a < 1e-5) }' &&
 	ok || bad "eval of the checkpoint $got, the run's last validation $want"
 
+# the switch in the last epoch: the final test and the checkpoint score
+# the iterate (nothing averaged yet), not an empty average (which scored
+# ln V, 2.56 here)
+train last --epochs 3 || bad "switch in the last epoch: $(tail -2 "$dir/last.log")"
+t=$(grep '"split":"test"' "$dir/last/metrics.jsonl" | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+e3=$("$engram" eval --ckpt "$dir/last" --data "$dir/g.h5" --split test --batch 8 --bptt 10 --json |
+	sed 's/.*"loss":\([0-9.]*\).*/\1/')
+grep -q 'NT-ASGD: validation' "$dir/last.log" &&
+	awk -v a="$t" -v b="$e3" 'BEGIN { exit !(a < 1.5 && a - b < 1e-5 && b - a < 1e-5) }' &&
+	ok || bad "switch in the last epoch: test $t, eval of the checkpoint $e3"
+
 # stopped after the switch (224 steps an epoch: it came at step 672; 700 is
 # in epoch 4), resumed: equal
 train split --steps 700 --keep 10 || bad "first part: $(tail -2 "$dir/split.log")"

@@ -643,7 +643,8 @@ static int test_ntasgd(void)
 	optim_step(&o, p, g1, 0.1f);
 	optim_step(&sgd, q, g1, 0.1f);
 	bad += check(!memcmp(p, q, sizeof(p)) && o.avg_n == 0, "ntasgd before the switch is sgd");
-	optim_average_start(&o);
+	optim_average_start(&o, p);
+	bad += check(!memcmp(o.ax, p, sizeof(p)), "ntasgd's average at the switch is the iterate");
 	for (int i = 0; i < N; i++) {
 		it[i] = P0[i] - 0.1 * (G1[i] + 0.01 * P0[i]);
 		mean[i] = 0.0;

@@ -629,6 +629,10 @@ static int load_rank0(trainer_t *tr, ckpt_t *c, resume_hdr_t *h, uint64_t **rng,
 	if (!rc && h->metrics_offset < 0)
 		rc = err_set(e, "%s: 'metrics_offset' is %lld (expected >= 0)", c->path,
 			     (long long)h->metrics_offset);
+	if (!rc && (V(POS) < -1 || V(POS) >= V(STREAM_LEN) || V(ASGD_N) < 0))
+		rc = err_set(e, "%s: /train pos %lld or asgd_n %lld is out of range (expected -1 .. "
+			     "stream_len - 1, and >= 0)", c->path, (long long)V(POS),
+			     (long long)V(ASGD_N));
 	if (!rc && (V(VAL_COUNT) < 0 || V(VAL_COUNT) > TRAIN_MAX_VALS))
 		rc = err_set(e, "%s: /train val_count is %lld (expected 0 .. %d)", c->path,
 			     (long long)V(VAL_COUNT), TRAIN_MAX_VALS);

@@ -88,10 +88,11 @@ void optim_free(optim_t *o)
 	o->ax = NULL;
 }
 
-void optim_average_start(optim_t *o)
+void optim_average_start(optim_t *o, const float *params)
 {
 	o->averaging = 1;
 	o->avg_n = 0;
+	memcpy(o->ax, params, o->n * sizeof(float));
 }
 
 /* ax = p at the first averaged step, then the running mean (optim.h) */

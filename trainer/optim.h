@@ -72,8 +72,10 @@ void optim_cfg_default(optim_cfg_t *c, optim_kind_t kind);
 int optim_init(optim_t *o, const optim_cfg_t *cfg, size_t n, err_t *e);
 void optim_free(optim_t *o);
 
-/* NT-ASGD: averaging starts with the next step. */
-void optim_average_start(optim_t *o);
+/* NT-ASGD: averaging starts with the next step; until it, the average is
+ * params itself (a checkpoint or an evaluation at the switch uses the
+ * iterate, not an empty average). */
+void optim_average_start(optim_t *o, const float *params);
 
 /* One update of params[0 .. o->n) with grads at learning rate lr. */
 void optim_step(optim_t *o, float *params, const float *grads, float lr);

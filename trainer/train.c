@@ -732,9 +732,10 @@ static int train_step(trainer_t *tr, int64_t pos, int T, err_t *e)
 	watchdog_step(&tr->comm->wd, tr->step + 1);
 	signals_step(tr->step + 1);
 	t0 = clock_now();
-	if (ds_read_span(&tr->ds, &tr->lay, pos, T, tr->tok, e) ||
-	    model_work_set_len(tr->work, T))
+	if (ds_read_span(&tr->ds, &tr->lay, pos, T, tr->tok, e))
 		return -1;
+	if (model_work_set_len(tr->work, T))
+		return err_set(e, "a window of %d steps does not fit the activations' %d", T, tr->tmax);
 	tr->lw.t_data += clock_now() - t0;
 	rows = grad_rows(tr);
 	grad_rows_zero(m->grads, &rows);
@@ -867,7 +868,7 @@ static int ntasgd_epoch(trainer_t *tr, double loss, err_t *e)
 	for (int64_t k = 0; k < n - N; k++)
 		best = fmin(best, tr->val_hist[k]);
 	if (!tr->opt.averaging && n > N && loss > best) {
-		optim_average_start(&tr->opt);
+		optim_average_start(&tr->opt, tr->model.params);
 		if (tr->comm->rank == 0) {
 			json_t j;
 
