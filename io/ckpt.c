@@ -210,6 +210,7 @@ int ckpt_put_meta(ckpt_writer_t *w, const ckpt_meta_t *m, err_t *e)
 	     h5_attr_put_i64(g, "embed", m->embed, e) ||
 	     h5_attr_put_i64(g, "hidden", m->hidden, e) ||
 	     h5_attr_put_i64(g, "layers", m->layers, e) ||
+	     (m->top_hidden && h5_attr_put_i64(g, "top_hidden", m->top_hidden, e)) ||
 	     h5_attr_put_i64(g, "tie", m->tie, e) ||
 	     h5_attr_put_str(g, "tokenizer", m->tokenizer, e) ||
 	     h5_attr_put_i64(g, "unk_id", m->unk_id, e) ||
@@ -345,6 +346,8 @@ static int read_meta(ckpt_t *c, err_t *e)
 	     get_i64(c, g, "embed", &m->embed, 1, 1 << 20, e) ||
 	     get_i64(c, g, "hidden", &m->hidden, 1, 1 << 20, e) ||
 	     get_i64(c, g, "layers", &m->layers, 1, 64, e) ||
+	     (h5_attr_exists(g, "top_hidden") &&
+	      get_i64(c, g, "top_hidden", &m->top_hidden, 1, 1 << 20, e)) ||
 	     get_i64(c, g, "tie", &m->tie, 0, 1, e) ||
 	     get_i64(c, g, "unk_id", &m->unk_id, -1, m->vocab - 1, e) ||
 	     get_i64(c, g, "eos_id", &m->eos_id, -1, m->vocab - 1, e) ||

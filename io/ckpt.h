@@ -29,6 +29,7 @@
 typedef struct {
 	/* model shape */
 	int64_t vocab, embed, hidden, layers, tie;
+	int64_t top_hidden;	/* the last layer's width; 0 = hidden (absent) */
 	/* output layer: "full", or "adaptive" with its cutoffs, div_value and
 	 * head_bias (files from before the adaptive softmax: "full") */
 	char softmax[16];

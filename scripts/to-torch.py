@@ -86,12 +86,18 @@ def convert(path):
             sys.exit(f"to-torch: {path}: not an engram checkpoint")
         c = f["config"].attrs
         cfg = {k: int(c[k]) for k in ("vocab", "embed", "hidden", "layers", "tie")}
+        if int(c.get("top_hidden", 0)) not in (0, cfg["hidden"]):
+            sys.exit(f"to-torch: {path}: its last layer is {int(c['top_hidden'])} wide, the others "
+                     f"{cfg['hidden']}; EngramLM's single nn.LSTM has one width, so such a model "
+                     "is not converted")
         cfg["softmax"] = _s(c.get("softmax", "full"))
         if cfg["softmax"] == "adaptive":
             cfg["cutoffs"] = [int(x) for x in c["cutoffs"]]
             cfg["div_value"] = float(c["div_value"])
             cfg["head_bias"] = bool(c["head_bias"])
-        p = {k: torch.from_numpy(v[()]) for k, v in f["params"].items()}
+        # NT-ASGD's average is the model the run evaluated, as engram export
+        grp = f["optim/ax"] if "optim" in f and "ax" in f["optim"] else f["params"]
+        p = {k: torch.from_numpy(v[()]) for k, v in grp.items()}
         vocab = None
         if "vocab" in f:
             v = f["vocab"]

@@ -15,7 +15,8 @@
 #include <string.h>
 
 typedef struct {
-	int V, E, H, L, T, B;
+	int V, E, H, L, T, B;	/* H: the top layer's width */
+	int Hl[MODEL_MAX_LAYERS];	/* every layer's width */
 	/* Offsets into params / grads. */
 	size_t out_W, out_b, emb;
 	/* Adaptive softmax (ad set): head (N = C_1 + K rows, bias or none),
@@ -47,13 +48,13 @@ static size_t offset_of(const model_t *m, const char *name)
 
 static int in_width(const ref_t *r, int l)
 {
-	return l ? r->H : r->E;
+	return l ? r->Hl[l - 1] : r->E;
 }
 
 /* Mask value of a site at row (t, b), unit k; 1 without dropout. */
 static double mask(const ref_t *r, int site, int t, int b, int k)
 {
-	int width = site ? r->H : r->E;
+	int width = in_width(r, site);
 
 	if (!r->masks)
 		return 1.0;
@@ -70,13 +71,13 @@ static double *row(double *a, const ref_t *r, int t, int b, int n, int first)
 /* Layer l's weight drop mask at Wh's (k, col); 1 without weight drop. */
 static double wmask_at(const ref_t *r, int l, int k, int col)
 {
-	return r->wmask ? r->wmask[l][(size_t)k * 4 * r->H + col] : 1.0;
+	return r->wmask ? r->wmask[l][(size_t)k * 4 * r->Hl[l] + col] : 1.0;
 }
 
 /* Wh[l] at (k, col) as the window uses it. */
 static double wh(const ref_t *r, const double *p, int l, int k, int col)
 {
-	return p[r->Wh[l] + (size_t)k * 4 * r->H + col] * wmask_at(r, l, k, col);
+	return p[r->Wh[l] + (size_t)k * 4 * r->Hl[l] + col] * wmask_at(r, l, k, col);
 }
 
 static double sigmoid(double x)
@@ -129,7 +130,7 @@ static int ref_init(ref_t *r, const model_t *m, int T, int B)
 	memset(r, 0, sizeof(*r));
 	r->V = m->cfg.vocab;
 	r->E = m->cfg.embed;
-	r->H = m->cfg.hidden;
+	r->H = model_top(&m->cfg);
 	r->L = m->cfg.layers;
 	r->T = T;
 	r->B = B;
@@ -148,9 +149,10 @@ static int ref_init(ref_t *r, const model_t *m, int T, int B)
 		snprintf(name, sizeof(name), "lstm.%d.b", l);
 		r->b[l] = offset_of(m, name);
 		r->x[l] = calloc(TB * in_width(r, l), sizeof(double));
-		r->act[l] = calloc(TB * 4 * r->H, sizeof(double));
-		r->hh[l] = calloc((TB + B) * r->H, sizeof(double));
-		r->cc[l] = calloc((TB + B) * r->H, sizeof(double));
+		r->Hl[l] = model_width(&m->cfg, l);
+		r->act[l] = calloc(TB * 4 * r->Hl[l], sizeof(double));
+		r->hh[l] = calloc((TB + B) * r->Hl[l], sizeof(double));
+		r->cc[l] = calloc((TB + B) * r->Hl[l], sizeof(double));
 		ok = ok && r->x[l] && r->act[l] && r->hh[l] && r->cc[l];
 	}
 	r->top = calloc(TB * r->H, sizeof(double));
@@ -166,7 +168,7 @@ static int ref_init(ref_t *r, const model_t *m, int T, int B)
  * the activations, C_t and h_t. */
 static void cell_forward(ref_t *r, const double *p, int l, int t, int b)
 {
-	int H = r->H, in = in_width(r, l);
+	int H = r->Hl[l], in = in_width(r, l);
 	const double *x = row(r->x[l], r, t, b, in, 0);
 	const double *hp = row(r->hh[l], r, t - 1, b, H, -1);
 	const double *cp = row(r->cc[l], r, t - 1, b, H, -1);
@@ -367,7 +369,7 @@ static double output_forward(ref_t *r, const double *p, int t, int b, int y,
 static double forward(ref_t *r, const double *p, const int32_t *tok,
 		      double *logits)
 {
-	int T = r->T, B = r->B, H = r->H, E = r->E, L = r->L;
+	int T = r->T, B = r->B, E = r->E, L = r->L;
 	double loss = 0.0;
 
 	for (int t = 0; t < T; t++)
@@ -380,14 +382,15 @@ static double forward(ref_t *r, const double *p, const int32_t *tok,
 				x[k] = p[r->emb + (size_t)id * E + k] *
 				       mask(r, 0, t, b, k);
 			for (int l = 0; l < L; l++) {
+				int Hl = r->Hl[l];
 				const double *h;
 				double *up;
 
 				cell_forward(r, p, l, t, b);
-				h = row(r->hh[l], r, t, b, H, -1);
-				up = l + 1 < L ? row(r->x[l + 1], r, t, b, H, 0)
-					       : row(r->top, r, t, b, H, 0);
-				for (int k = 0; k < H; k++)
+				h = row(r->hh[l], r, t, b, Hl, -1);
+				up = l + 1 < L ? row(r->x[l + 1], r, t, b, Hl, 0)
+					       : row(r->top, r, t, b, Hl, 0);
+				for (int k = 0; k < Hl; k++)
 					up[k] = h[k] * mask(r, l + 1, t, b, k);
 			}
 			loss += output_forward(r, p, t, b, y, logits);
@@ -435,7 +438,7 @@ static void cell_backward(ref_t *r, const double *p, double *g, int l, int t,
 			  int b, const double *dh, double *dc, double *dh_prev,
 			  double *dx)
 {
-	int H = r->H, in = in_width(r, l);
+	int H = r->Hl[l], in = in_width(r, l);
 	const double *x = row(r->x[l], r, t, b, in, 0);
 	const double *hp = row(r->hh[l], r, t - 1, b, H, -1);
 	const double *cp = row(r->cc[l], r, t - 1, b, H, -1);
@@ -510,13 +513,19 @@ static void output_backward(ref_t *r, const double *p, double *g, int t,
 static int backward(ref_t *r, const double *p, const int32_t *tok, double *g)
 {
 	int T = r->T, B = r->B, H = r->H, E = r->E, L = r->L;
-	int W = E > H ? E : H;
-	size_t BH = (size_t)B * H;
+	int W = E;
+	size_t BH = 0, at[MODEL_MAX_LAYERS];
+
+	for (int l = 0; l < L; l++) {	/* layer l's rows at at[l], B x H_l */
+		at[l] = BH;
+		BH += (size_t)B * r->Hl[l];
+		W = r->Hl[l] > W ? r->Hl[l] : W;
+	}
 	/* Per layer and stream: dL/dh and dL/dC arriving from step t+1. */
-	double *dh_next = calloc(L * BH, sizeof(double));
-	double *dc_next = calloc(L * BH, sizeof(double));
+	double *dh_next = calloc(BH, sizeof(double));
+	double *dc_next = calloc(BH, sizeof(double));
 	double *dup = malloc(W * sizeof(double));
-	double *dh = malloc(H * sizeof(double));
+	double *dh = malloc(W * sizeof(double));
 	double *dx = malloc(W * sizeof(double));
 
 	if (!dh_next || !dc_next || !dup || !dh || !dx) {
@@ -533,10 +542,10 @@ static int backward(ref_t *r, const double *p, const int32_t *tok, double *g)
 			for (int k = 0; k < H; k++)	/* AR: d/dx of ar/H x^2 */
 				dup[k] += 2.0 * r->ar / H * row(r->top, r, t, b, H, 0)[k];
 			for (int l = L - 1; l >= 0; l--) {
-				double *dhn = dh_next + (l * B + b) * (size_t)H;
-				double *dcn = dc_next + (l * B + b) * (size_t)H;
+				double *dhn = dh_next + at[l] + (size_t)b * r->Hl[l];
+				double *dcn = dc_next + at[l] + (size_t)b * r->Hl[l];
 
-				for (int k = 0; k < H; k++)
+				for (int k = 0; k < r->Hl[l]; k++)
 					dh[k] = dup[k] * mask(r, l + 1, t, b, k) +
 						dhn[k];
 				/* TAR: h_t is in the differences with h_{t-1}
@@ -568,7 +577,7 @@ double ref_window_opts(const model_t *m, const double *params, int T, int B,
 {
 	ref_opts_t none = { 0 };
 	ref_t r;
-	size_t BH = (size_t)B * m->cfg.hidden;
+	size_t at = 0;
 	double loss;
 
 	if (!o)
@@ -579,18 +588,21 @@ double ref_window_opts(const model_t *m, const double *params, int T, int B,
 	r.wmask = o->wmask;
 	r.ar = o->ar;
 	r.tar = o->tar;
-	for (int l = 0; l < r.L; l++) {
-		memcpy(r.hh[l], h + l * BH, BH * sizeof(double));
-		memcpy(r.cc[l], c + l * BH, BH * sizeof(double));
+	for (int l = 0; l < r.L; at += (size_t)B * r.Hl[l], l++) {	/* model_state_t's layout */
+		memcpy(r.hh[l], h + at, (size_t)B * r.Hl[l] * sizeof(double));
+		memcpy(r.cc[l], c + at, (size_t)B * r.Hl[l] * sizeof(double));
 	}
 	loss = forward(&r, params, tok, o->logits);
 	if (o->reg)
 		*o->reg = reg_forward(&r);
 	if (grads && backward(&r, params, tok, grads))
 		loss = NAN;
-	for (int l = 0; l < r.L; l++) {
-		memcpy(h + l * BH, r.hh[l] + T * BH, BH * sizeof(double));
-		memcpy(c + l * BH, r.cc[l] + T * BH, BH * sizeof(double));
+	at = 0;
+	for (int l = 0; l < r.L; at += (size_t)B * r.Hl[l], l++) {
+		size_t BH = (size_t)B * r.Hl[l];
+
+		memcpy(h + at, r.hh[l] + T * BH, BH * sizeof(double));
+		memcpy(c + at, r.cc[l] + T * BH, BH * sizeof(double));
 	}
 	ref_free(&r);
 	return loss;

@@ -16,8 +16,9 @@
 /*
  * One window of T steps for B streams.  m gives only the configuration and
  * the tensor table (offsets); params holds m->n doubles in the same layout.
- * tok is laid out as for model_forward_train.  h and c (L*B*H each, layer
- * major like model_state_t) carry the state in and get the final state.
+ * tok is laid out as for model_forward_train.  h and c (model_state_floats
+ * each, laid out as model_state_t's: layer after layer, B x H_l) carry the
+ * state in and get the final state.
  * masks is NULL (no dropout) or L+1 per-site masks as model_dropout_mask
  * gives them.  grads is NULL (loss only) or m->n doubles to which
  * d(loss sum)/d(param) is ADDED; the incoming state is a constant.

@@ -56,13 +56,13 @@ same p3 p3-tiny 1e-5
 # variable window lengths (--bptt-var): drawn from the seed and the token
 # offset, so every rank cuts the same windows and P ranks still compute 1
 # rank's update; a window's lr is scaled by its length
-run 1 12 v1 --bptt 12 --bptt-var on --steps 12
-run 2 6 v2 --bptt 12 --bptt-var on --steps 12
-run 3 4 v3 --bptt 12 --bptt-var on --steps 12 --overlap on
+run 1 12 v1 --bptt 12 --bptt-var on --steps 12 --top-hidden 12 --tie
+run 2 6 v2 --bptt 12 --bptt-var on --steps 12 --top-hidden 12 --tie
+run 3 4 v3 --bptt 12 --bptt-var on --steps 12 --top-hidden 12 --tie --overlap on
 same v1 v2 1e-5
 same v1 v3 1e-5
 # the same steps at fixed length end elsewhere: the lengths are in use
-run 1 12 v1-fixed --bptt 12 --steps 12
+run 1 12 v1-fixed --bptt 12 --steps 12 --top-hidden 12 --tie
 "$engram" ckpt diff "$dir/v1" "$dir/v1-fixed" > /dev/null 2>&1 &&
 	bad "--bptt-var on trained what fixed windows train" || ok
 

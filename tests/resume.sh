@@ -50,12 +50,14 @@ for np in 1 2; do
 		ok || bad "$np ranks: logged metrics differ after resume"
 done
 
-# every regularizer of AWD-LSTM and variable window lengths: resumed
+# every regularizer of AWD-LSTM and variable window lengths, on its shape
+# (the last layer as wide as the tied embedding, 8, the other 16): resumed
 # mid-epoch (at a token offset no fixed window starts at) the run still
 # equals the uninterrupted one, across the epoch's end; switching one off
 # on resume is allowed and said
 regs=(--batch 2 --dropout 0 --dropout-input 0.3 --dropout-hidden 0.2 --dropout-output 0.3
-	--dropout-embed 0.1 --weight-drop 0.3 --ar 1 --tar 1 --bptt 12 --bptt-var on)
+	--dropout-embed 0.1 --weight-drop 0.3 --ar 1 --tar 1 --bptt 12 --bptt-var on
+	--top-hidden 8 --tie)
 train 2 regs-straight "${regs[@]}" --steps 500 || bad "regularized run: $(tail -2 "$dir/regs-straight.log")"
 train 2 regs-split "${regs[@]}" --steps 230 --keep 5 || bad "regularized first part"
 train 2 regs-split "${regs[@]}" --steps 500 --keep 5 --resume auto ||

@@ -129,7 +129,7 @@ static double loss_err(double mine, hid_t g, const char *name)
 static double state_err(const model_state_t *s, hid_t g, const char *h,
 			const char *c)
 {
-	size_t n = (size_t)s->layers * s->batch * s->hidden;
+	size_t n = s->n;
 	float *th = fx_read_f32(g, h, n), *tc = fx_read_f32(g, c, n);
 	double e = fmax(fx_rel_err(s->h, th, n), fx_rel_err(s->c, tc, n));
 

@@ -223,7 +223,7 @@ static void test_cfg_check(void)
 	      e.msg);
 	e.msg[0] = 0;
 	model_cfg_check(&bad[5].c, &e);
-	check(!strcmp(e.msg, "model: tie needs embed == hidden (got embed 8, hidden 16)"),
+	check(!strcmp(e.msg, "model: tie needs embed == the top layer's width (got embed 8, hidden 16)"),
 	      "tie message: \"%s\"", e.msg);
 }
 
@@ -353,7 +353,7 @@ static void free_masks(float **mk, int L)
 static void gradcheck_pol(model_cfg_t c, int T, int B, int dropout, int pol)
 {
 	const double eps = 1e-5, rtol = 1e-6, floor = 1e-2;
-	size_t SZ = (size_t)c.layers * B * c.hidden;
+	size_t SZ = model_state_floats(&c, B);
 	double worst = 0.0, loss;
 	size_t worst_i = 0;
 	char name[96];
@@ -425,7 +425,7 @@ static double absdiff(double a, double b)
 static double state_err(const model_state_t *s, const double *h,
 			const double *c)
 {
-	size_t n = (size_t)s->layers * s->batch * s->hidden;
+	size_t n = s->n;
 	double worst = 0.0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -505,7 +505,7 @@ static void fast_vs_ref_pol(model_cfg_t c, int T, int B, int dropout,
 			    float scale, int extremes, int pol)
 {
 	const double gtol = 2e-5, ltol = 1e-5, stol = 2e-6;
-	size_t SZ = (size_t)c.layers * B * c.hidden;
+	size_t SZ = model_state_floats(&c, B);
 	char name[96];
 	model_state_t s;
 	model_work_t *w;
@@ -736,7 +736,7 @@ static void test_gemm_small(void)
 
 static void test_eval(model_cfg_t c, int T, int B)
 {
-	size_t SZ = (size_t)c.layers * B * c.hidden;
+	size_t SZ = model_state_floats(&c, B);
 	size_t NL = (size_t)T * B * c.vocab;
 	model_state_t s1, s2;
 	model_work_t *w1, *w2;
@@ -991,7 +991,7 @@ static void test_layout_adaptive(int head_bias)
  */
 static void test_log_probs(model_cfg_t c, int T, int B)
 {
-	size_t SZ = (size_t)c.layers * B * c.hidden, V = (size_t)c.vocab;
+	size_t SZ = model_state_floats(&c, B), V = (size_t)c.vocab;
 	model_state_t s;
 	model_work_t *w;
 	model_t m;

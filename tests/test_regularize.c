@@ -64,10 +64,17 @@ static model_cfg_t cfg_adaptive(int V, int H, int L, regs_t g)
 	return c;
 }
 
+/* c with its last layer top units wide (awd-lstm-lm's shape) */
+static model_cfg_t with_top(model_cfg_t c, int top)
+{
+	c.top_hidden = top;
+	return c;
+}
+
 static void name_of(char *buf, size_t n, const model_cfg_t *c, int T, int B)
 {
-	snprintf(buf, n, "V%d E%d H%d L%d T%d B%d%s%s | p %.2g in %.2g hid %.2g out %.2g emb %.2g wd %.2g ar %.2g tar %.2g",
-		 c->vocab, c->embed, c->hidden, c->layers, T, B, c->tie ? " tied" : "",
+	snprintf(buf, n, "V%d E%d H%d/%d L%d T%d B%d%s%s | p %.2g in %.2g hid %.2g out %.2g emb %.2g wd %.2g ar %.2g tar %.2g",
+		 c->vocab, c->embed, c->hidden, model_top(c), c->layers, T, B, c->tie ? " tied" : "",
 		 c->softmax == MODEL_SOFTMAX_ADAPTIVE ? " adaptive" : "", (double)c->dropout,
 		 (double)c->drop_in, (double)c->drop_hid, (double)c->drop_out,
 		 (double)c->drop_emb, (double)c->weight_drop, (double)c->ar, (double)c->tar);
@@ -157,7 +164,7 @@ static void masks_free(masks_t *k)
 static void masks_fill(masks_t *k, const model_cfg_t *c, int T, int B)
 {
 	for (int s = 0; k->any_site && s <= c->layers; s++) {
-		size_t n = (size_t)T * B * (s ? c->hidden : c->embed);
+		size_t n = (size_t)T * B * (s ? model_width(c, s - 1) : c->embed);
 
 		if (k->site[s])
 			continue;
@@ -191,7 +198,7 @@ static void masks_random(masks_t *k, const model_cfg_t *c, int T, int B,
 			emask[v] = draw(r, 0.5f);
 	}
 	for (int s = 0; s <= c->layers; s++) {
-		int width = s ? c->hidden : c->embed;
+		int width = s ? model_width(c, s - 1) : c->embed;
 		float p = s == 0 ? c->drop_in : s == c->layers ? c->drop_out : c->drop_hid;
 		float *lock = NULL;
 
@@ -206,7 +213,7 @@ static void masks_random(masks_t *k, const model_cfg_t *c, int T, int B,
 	}
 	masks_fill(k, c, T, B);
 	for (int l = 0; c->weight_drop > 0 && l < c->layers; l++) {
-		size_t n = (size_t)c->hidden * 4 * c->hidden;
+		size_t n = (size_t)model_width(c, l) * 4 * model_width(c, l);
 
 		k->wm[l] = zalloc(n, sizeof(float));
 		for (size_t i = 0; i < n; i++)
@@ -221,7 +228,7 @@ static double objective(const model_t *m, const double *p, int T, int B, const i
 			const double *h0, const double *c0, double *h, double *cc,
 			const masks_t *k, double *grads)
 {
-	size_t SZ = (size_t)m->cfg.layers * B * m->cfg.hidden;
+	size_t SZ = model_state_floats(&m->cfg, B);
 	double reg = 0.0, ce;
 	ref_opts_t o = opts_of(k, &m->cfg, &reg);
 
@@ -234,7 +241,7 @@ static double objective(const model_t *m, const double *p, int T, int B, const i
 static void gradcheck(model_cfg_t c, int T, int B)
 {
 	const double eps = 1e-5, rtol = 1e-6, floor = 1e-2;
-	size_t SZ = (size_t)c.layers * B * c.hidden, worst_i = 0;
+	size_t SZ = model_state_floats(&c, B), worst_i = 0;
 	double worst = 0.0, loss;
 	char name[256];
 	masks_t k;
@@ -315,7 +322,7 @@ static void masks_read(masks_t *k, const model_work_t *w, const model_cfg_t *c, 
 	if (emask)
 		*ok &= mask_ok(emask, (size_t)c->vocab, c->drop_emb);
 	for (int s = 0; s <= c->layers; s++) {
-		int width = s ? c->hidden : c->embed;
+		int width = s ? model_width(c, s - 1) : c->embed;
 		float p = s == 0 ? c->drop_in : s == c->layers ? c->drop_out : c->drop_hid;
 		const float *step = model_dropout_mask(w, s), *lock = model_locked_mask(w, s);
 
@@ -330,7 +337,7 @@ static void masks_read(masks_t *k, const model_work_t *w, const model_cfg_t *c, 
 	masks_fill(k, c, T, B);
 	for (int l = 0; l < c->layers; l++) {
 		const float *wm = model_wdrop_mask(w, l);
-		size_t n = (size_t)c->hidden * 4 * c->hidden;
+		size_t n = (size_t)model_width(c, l) * 4 * model_width(c, l);
 
 		*ok &= (wm != NULL) == (c->weight_drop > 0);
 		if (!wm)
@@ -348,7 +355,7 @@ static void masks_read(masks_t *k, const model_work_t *w, const model_cfg_t *c, 
 static void fast_vs_ref_len(model_cfg_t c, int tmax, int T, int B, float scale)
 {
 	const double gtol = 2e-5, ltol = 1e-5, stol = 2e-6;
-	size_t SZ = (size_t)c.layers * B * c.hidden;
+	size_t SZ = model_state_floats(&c, B);
 	double lerr = 0.0, rerr = 0.0, serr = 0.0, gerr;
 	int ok = 1, worst_t = 0;
 	char name[256];
@@ -507,7 +514,7 @@ static void test_off_and_eval(void)
 	CHECK(l0 == l1, "evaluation with the regularizers on: %.9g, off: %.9g", l1, l0);
 	CHECK(!model_locked_mask(w1, 0) && !model_embed_mask(w1) && !model_wdrop_mask(w1, 1) &&
 	      model_reg_loss(w1) == 0.0, "evaluation left masks or a penalty");
-	CHECK(!memcmp(s0.h, s1.h, (size_t)c0.layers * B * c0.hidden * sizeof(float)),
+	CHECK(!memcmp(s0.h, s1.h, s0.n * sizeof(float)),
 	      "evaluation's carried state depends on the regularizers");
 	free(tok);
 	model_work_free(w0);
@@ -554,6 +561,11 @@ int main(void)
 	gradcheck(cfg_make(7, 4, 4, 2, 1, all), 4, 2);
 	gradcheck(cfg_make(7, 4, 4, 3, 0, artar), 3, 2);
 	gradcheck(cfg_adaptive(9, 4, 2, all), 3, 2);
+	/* layers of different widths: a last layer narrower (tied to E, as
+	 * awd-lstm-lm) or wider than the others */
+	gradcheck(with_top(cfg_make(7, 3, 5, 3, 1, all), 3), 3, 2);
+	gradcheck(with_top(cfg_make(7, 4, 3, 2, 0, both), 5), 3, 2);
+	gradcheck(with_top(cfg_adaptive(9, 5, 2, all), 4), 3, 2);
 
 	const regs_t each[] = { lock, emb, wd, artar, all, both };
 
@@ -563,6 +575,10 @@ int main(void)
 	}
 	fast_vs_ref(cfg_make(50, 16, 24, 1, 0, all), 1, 4, 0.5f);	/* T = 1: no TAR pair */
 	fast_vs_ref(cfg_adaptive(60, 24, 2, all), 5, 3, 1.0f);
+	fast_vs_ref(with_top(cfg_make(50, 16, 24, 3, 1, all), 16), 5, 3, 0.5f);
+	fast_vs_ref(with_top(cfg_make(50, 16, 24, 2, 0, both), 32), 5, 3, 1.0f);
+	fast_vs_ref(with_top(cfg_adaptive(60, 24, 2, all), 20), 5, 3, 1.0f);
+	fast_vs_ref(with_top(cfg_make(7, 4, 8, 2, 0, wd), 6), 8, 3, 1.0f);	/* by table */
 	/* layer 0 by table is off with site-0 dropout; a char-like shape */
 	fast_vs_ref(cfg_make(7, 4, 8, 2, 0, wd), 8, 3, 1.0f);
 	fast_vs_ref(cfg_make(7, 4, 8, 2, 0, artar), 8, 3, 1.0f);

@@ -157,7 +157,7 @@ out=$("$engram" eval --ckpt "$dir/toy.txt" --data "$dir/toy.h5" 2>&1)
 out=$("$engram" sample --ckpt "$dir/toy.h5" 2>&1)
 [ $? -eq 1 ] && grep -q 'toy.h5: not an engram checkpoint' <<<"$out" && ok || bad "sample of a data set: $out"
 out=$("$engram" train --data "$dir/toy.h5" --run-dir "$dir/x" --tie --embed 16 --hidden 32 2>&1)
-[ $? -eq 2 ] && grep -q 'tie needs embed == hidden' <<<"$out" && ok || bad "tie check: $out"
+[ $? -eq 2 ] && grep -q 'tie needs embed == the top layer' <<<"$out" && ok || bad "tie check: $out"
 out=$("$engram" train --data "$dir/toy.h5" --run-dir "$dir/x" --preset nope 2>&1)
 [ $? -eq 2 ] && grep -q "\-\-preset must be zaremba-small, .* (got 'nope')" <<<"$out" && ok || bad "preset check: $out"
 

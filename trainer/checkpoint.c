@@ -49,7 +49,7 @@ typedef struct {
 /* Floats of carried state per rank: accum micro-batches x L x micro x H. */
 static size_t state_floats(const trainer_t *tr)
 {
-	return (size_t)tr->cfg.accum * tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+	return (size_t)tr->cfg.accum * model_state_floats(&tr->mcfg, tr->micro);
 }
 
 /* Floats of the parameters and the optimizer's moments: what a checkpoint
@@ -67,7 +67,7 @@ double checkpoint_bytes(const trainer_t *tr)
 
 static void pack_state(const trainer_t *tr, float *h, float *c)
 {
-	size_t one = (size_t)tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+	size_t one = model_state_floats(&tr->mcfg, tr->micro);
 
 	for (int k = 0; k < tr->cfg.accum; k++) {
 		memcpy(h + k * one, tr->state[k].h, one * sizeof(float));
@@ -77,7 +77,7 @@ static void pack_state(const trainer_t *tr, float *h, float *c)
 
 static void unpack_state(trainer_t *tr, const float *h, const float *c)
 {
-	size_t one = (size_t)tr->mcfg.layers * tr->micro * tr->mcfg.hidden;
+	size_t one = model_state_floats(&tr->mcfg, tr->micro);
 
 	for (int k = 0; k < tr->cfg.accum; k++) {
 		memcpy(tr->state[k].h, h + k * one, one * sizeof(float));
@@ -573,6 +573,9 @@ static int check_shape(const trainer_t *tr, const ckpt_meta_t *m, err_t *e)
 	if (m->layers != c->layers)
 		return err_set(e, "--layers %d does not match the checkpoint's %lld (a model-shape setting cannot change on resume)",
 			       c->layers, (long long)m->layers);
+	if (m->top_hidden != c->top_hidden)
+		return err_set(e, "--top-hidden %d does not match the checkpoint's %lld (a model-shape setting cannot change on resume)",
+			       c->top_hidden, (long long)m->top_hidden);
 	if (m->tie != c->tie)
 		return err_set(e, "--tie is %s but the checkpoint's model is %s (a model-shape setting cannot change on resume)",
 			       c->tie ? "on" : "off", m->tie ? "tied" : "untied");

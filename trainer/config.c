@@ -21,6 +21,8 @@ static const flag_choice_t presets[] = {
 	{ "wt2-adaptive", PRESET_WT2_ADAPTIVE },
 	{ "wt103-adaptive", PRESET_WT103_ADAPTIVE },
 	{ "medium-reg", PRESET_MEDIUM_REG },
+	{ "awd-ptb", PRESET_AWD_PTB },
+	{ "awd-wt2", PRESET_AWD_WT2 },
 	{ NULL, 0 },
 };
 static const flag_choice_t on_off[] = { { "off", 0 }, { "on", 1 }, { NULL, 0 } };
@@ -100,6 +102,18 @@ const char *train_cfg_find_preset(int argc, char **argv)
  * embedding dropout 0.1 and AR 2 / TAR 1 as awd-lstm-lm; weight drop 0.3,
  * lighter than awd-lstm-lm's 0.5, which is meant for 1150-unit layers
  * trained for 500 epochs: here the model is half as wide and has 40.
+ *
+ * awd-ptb, awd-wt2: salesforce/awd-lstm-lm's commands for the AWD-LSTM
+ * (main.py; model.py for the shape: 3 layers of 1150 whose last is as wide
+ * as the 400-wide tied embedding).  PTB: --dropouti 0.4 --dropouth 0.25
+ * --dropout 0.4 --dropoute 0.1 --wdrop 0.5 --alpha 2 --beta 1 --wdecay
+ * 1.2e-6 --lr 30 --clip 0.25 --bptt 70 --batch_size 20 --epochs 500 --seed
+ * 141, SGD switching to ASGD (nonmono 5), the per-token loss, variable
+ * bptt, validation in batches of 10; WikiText-2 the same with dropouth 0.2,
+ * batch 80, 750 epochs, seed 1882.  Where one scale serves every
+ * parameter here, 0.04 stands between their embedding's 0.1 and the
+ * LSTM's PyTorch default of 1/sqrt(1150) = 0.03.  --batch and --eval-batch
+ * are per rank: on P ranks give --batch 20/P (80/P) and --eval-batch 10/P.
  */
 int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 {
@@ -165,6 +179,19 @@ int train_cfg_preset(train_cfg_t *c, const char *name, err_t *e)
 		c->optimizer = OPT_SGD, c->lr = 20.0, c->clip = 0.25;
 		c->schedule = SCHED_PLATEAU, c->lr_decay = 0.25, c->patience = 0;
 		break;
+	case PRESET_AWD_PTB:
+	case PRESET_AWD_WT2:
+		c->layers = 3, c->hidden = 1150, c->embed = 400, c->top_hidden = 400, c->tie = 1;
+		c->dropout = 0.0, c->drop_in = 0.4, c->drop_out = 0.4, c->drop_emb = 0.1;
+		c->drop_hid = p == PRESET_AWD_PTB ? 0.25 : 0.2;
+		c->weight_drop = 0.5, c->ar = 2.0, c->tar = 1.0;
+		c->init_scale = 0.04, c->bptt = 70, c->bptt_var = 1, c->eval_batch = 10;
+		c->batch = p == PRESET_AWD_PTB ? 20 : 80;
+		c->epochs = p == PRESET_AWD_PTB ? 500 : 750;
+		c->seed = p == PRESET_AWD_PTB ? 141 : 1882;
+		c->optimizer = OPT_NTASGD, c->nonmono = 5, c->weight_decay = 1.2e-6;
+		c->lr = 30.0, c->clip = 0.25, c->schedule = SCHED_CONST;
+		break;
 	case PRESET_NONE:
 		break;
 	}
@@ -191,6 +218,7 @@ int train_cfg_flags(train_cfg_t *c, flag_t *o, int max)
 		{ "--preset", FLAG_CHOICE, &c->preset, "NAME", "a published recipe (README: Results), flags after it override", NULL, CHOICE(presets), .key = "preset" },
 		{ "--layers", FLAG_INT, &c->layers, "N", "stacked LSTM layers", "2", .key = "layers" },
 		{ "--hidden", FLAG_INT, &c->hidden, "N", "LSTM units per layer", "200", .key = "hidden" },
+		{ "--top-hidden", FLAG_INT, &c->top_hidden, "N", "units of the last LSTM layer when it differs from --hidden (awd-lstm-lm: as wide as the embedding, so that --tie can share it); 0 = --hidden", "0", R(0, MAXI), .key = "top_hidden" },
 		{ "--embed", FLAG_INT, &c->embed, "N", "embedding width", "200", .key = "embed" },
 		{ "--tie", FLAG_BOOL, &c->tie, NULL, "tie input and output embeddings (needs embed = hidden)", .key = "tie" },
 		{ "--dropout", FLAG_DOUBLE, &c->dropout, "P", "dropout probability on non-recurrent connections", "0", RF(0, 1, FLAG_HI_OPEN), .key = "dropout" },
@@ -346,6 +374,7 @@ int train_cfg_resolve(const train_cfg_t *c, int vocab, model_cfg_t *m,
 			       WIN_VAR_MIN_BPTT, c->bptt, WIN_VAR_MIN);
 	*m = (model_cfg_t){ .vocab = vocab, .embed = c->embed, .hidden = c->hidden,
 			    .layers = c->layers, .tie = c->tie,
+			    .top_hidden = c->top_hidden == c->hidden ? 0 : c->top_hidden,
 			    .dropout = (float)c->dropout, .drop_in = (float)c->drop_in,
 			    .drop_hid = (float)c->drop_hid, .drop_out = (float)c->drop_out,
 			    .drop_emb = (float)c->drop_emb, .weight_drop = (float)c->weight_drop,
@@ -385,6 +414,7 @@ int train_cfg_json_str(const train_cfg_t *c, const model_cfg_t *m, char *buf,
 	 * softmax's fields only where the run has one */
 	model_cutoffs_str(m, cut, sizeof(cut));
 	r.embed = m->embed, r.hidden = m->hidden, r.layers = m->layers, r.tie = m->tie;
+	r.top_hidden = m->top_hidden;
 	r.softmax = m->softmax;
 	r.cutoffs = ad ? cut : "";
 	r.div_value = ad ? m->div_value : 0.0;

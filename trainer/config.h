@@ -27,7 +27,7 @@ typedef enum { POLICY_OFF, POLICY_STOP, POLICY_SKIP, POLICY_ROLLBACK } policy_t;
 typedef enum {
 	PRESET_NONE = -1, PRESET_ZAREMBA_SMALL, PRESET_ZAREMBA_MEDIUM, PRESET_ZAREMBA_LARGE,
 	PRESET_CHAR_RNN, PRESET_KERAS_SEED, PRESET_WT2_ADAPTIVE, PRESET_WT103_ADAPTIVE,
-	PRESET_MEDIUM_REG,
+	PRESET_MEDIUM_REG, PRESET_AWD_PTB, PRESET_AWD_WT2,
 } preset_t;
 
 typedef struct {
@@ -35,6 +35,7 @@ typedef struct {
 	int preset;		/* preset_t */
 	/* model (the vocabulary size comes from the data set) */
 	int layers, hidden, embed, tie;
+	int top_hidden;		/* the last layer's width, 0 = hidden */
 	double dropout, init_scale, forget_bias;
 	/* AWD-LSTM's regularizers (model.h), 0 = off */
 	double drop_in, drop_hid, drop_out, drop_emb, weight_drop, ar, tar;

@@ -432,8 +432,12 @@ static void print_start(trainer_t *tr)
 	printf("engram train: %s (%s, vocab %d), %d rank%s x %d thread%s\n",
 	       c->data, tr->ds.tokenizer, m->vocab, tr->comm->size,
 	       tr->comm->size == 1 ? "" : "s", tr->threads, tr->threads == 1 ? "" : "s");
-	printf("  model: embed %d, %d x LSTM %d%s, dropout %g: %zu parameters (%.1f MiB)\n",
-	       m->embed, m->layers, m->hidden, m->tie ? ", tied" : "", m->dropout,
+	char top[32] = "";
+
+	if (m->top_hidden)
+		snprintf(top, sizeof(top), ", the last %d", m->top_hidden);
+	printf("  model: embed %d, %d x LSTM %d%s%s, dropout %g: %zu parameters (%.1f MiB)\n",
+	       m->embed, m->layers, m->hidden, top, m->tie ? ", tied" : "", m->dropout,
 	       tr->model.n, (double)tr->model.n * 4 / 1048576.0);
 	if (model_cfg_regularized(m))
 		printf("  regularizers: locked dropout input %g, hidden %g, output %g; embedding "
@@ -453,10 +457,11 @@ static void print_start(trainer_t *tr)
 	if (tbytes)
 		printf(" (layer 0's token table %.2f MiB)", (double)tbytes / 1048576.0);
 	printf("\n");
-	printf("  %s lr %g, clip %g, schedule %s; %lld windows %sper epoch, %lld steps\n",
+	printf("  %s lr %g, clip %g, schedule %s; %lld windows %s, %lld steps\n",
 	       optim_kind_name(c->optimizer), c->lr, c->clip, sched_kind_name(c->schedule),
 	       (long long)(c->bptt_var ? win_count(&tr->win, tr->epoch) : tr->lay.windows),
-	       c->bptt_var ? "in this " : "", (long long)tr->total_steps);
+	       c->bptt_var ? "in this epoch (their lengths vary)" : "per epoch",
+	       (long long)tr->total_steps);
 	if (tr->cfg.ckpt_async)
 		printf("  checkpoints written in the background: %.1f MiB of staging on rank 0%s\n",
 		       checkpoint_staging_bytes(tr) / 1048576.0,

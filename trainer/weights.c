@@ -11,6 +11,7 @@ void weights_meta(const model_t *m, ckpt_meta_t *meta)
 	meta->embed = m->cfg.embed;
 	meta->hidden = m->cfg.hidden;
 	meta->layers = m->cfg.layers;
+	meta->top_hidden = m->cfg.top_hidden;
 	meta->tie = m->cfg.tie;
 	snprintf(meta->softmax, sizeof(meta->softmax), "%s",
 		 m->cfg.softmax == MODEL_SOFTMAX_ADAPTIVE ? "adaptive" : "full");
@@ -28,7 +29,7 @@ void weights_cfg(const ckpt_meta_t *meta, model_cfg_t *cfg)
 {
 	*cfg = (model_cfg_t){ .vocab = (int)meta->vocab, .embed = (int)meta->embed,
 			      .hidden = (int)meta->hidden, .layers = (int)meta->layers,
-			      .tie = (int)meta->tie };
+			      .tie = (int)meta->tie, .top_hidden = (int)meta->top_hidden };
 	if (strcmp(meta->softmax, "adaptive"))
 		return;
 	cfg->softmax = MODEL_SOFTMAX_ADAPTIVE;

@@ -87,7 +87,7 @@ static int print_state(ckpt_t *c, json_t *j, err_t *e)
 
 static int info(const char *arg, int json, err_t *e)
 {
-	char path[4600], val[64], out[300], cut[200];
+	char path[4600], val[64], out[300], cut[200], top[40] = "";
 	model_t m;
 	ckpt_meta_t meta;
 	ckpt_t c;
@@ -103,6 +103,8 @@ static int info(const char *arg, int json, err_t *e)
 			 m.cfg.div_value, m.cfg.head_bias ? ", head bias" : "");
 	else
 		snprintf(out, sizeof(out), "; full softmax");
+	if (meta.top_hidden)	/* the last layer's own width */
+		snprintf(top, sizeof(top), ", the last %lld", (long long)meta.top_hidden);
 	if (ckpt_open(&c, path, e)) {
 		model_free(&m);
 		return -1;
@@ -131,11 +133,11 @@ static int info(const char *arg, int json, err_t *e)
 		json_begin_array(&j, "tensors");
 	} else
 		printf("%s: engram checkpoint, format version %d\n"
-		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s%s; tokenizer %s\n"
+		       "  model: vocab %lld, embed %lld, %lld x LSTM %lld%s%s%s; tokenizer %s\n"
 		       "  progress: step %lld, epoch %lld, validation %s\n  config: %s\n"
 		       "  %-16s %-14s %-5s %10s %10s %10s %10s %10s %10s\n",
 		       path, (int)meta.version, (long long)meta.vocab, (long long)meta.embed,
-		       (long long)meta.layers, (long long)meta.hidden, meta.tie ? ", tied" : "", out,
+		       (long long)meta.layers, (long long)meta.hidden, top, meta.tie ? ", tied" : "", out,
 		       meta.tokenizer, (long long)meta.step, (long long)meta.epoch,
 		       val, meta.run_config,
 		       "tensor", "shape", "dtype", "raw", "stored", "L2", "min", "max", "mean");

@@ -35,7 +35,7 @@ static sm_linear_t head(model_t *m)
 	const model_cfg_t *c = &m->cfg;
 
 	return (sm_linear_t){ m->ad.head_W, m->ad.head_b,
-			      c->cutoffs[0] + c->nclusters, c->hidden,
+			      c->cutoffs[0] + c->nclusters, model_top(c),
 			      m->g_ad.head_W, m->g_ad.head_b };
 }
 
@@ -75,7 +75,7 @@ static void route(const model_cfg_t *c, ad_work_t *a, const int32_t *y, int R)
 static double tail_xent(model_t *m, ad_work_t *a, int i, const float *X,
 			float scale, float *buf, float *dX)
 {
-	int H = m->cfg.hidden, d = model_cluster_dim(&m->cfg, i), lo, hi;
+	int H = model_top(&m->cfg), d = model_cluster_dim(&m->cfg, i), lo, hi;
 	int n = a->start[i + 1] - a->start[i];
 	const int32_t *rows = a->perm + a->start[i];
 	double loss;
@@ -125,7 +125,7 @@ void ad_log_probs(const model_t *m, ad_work_t *a, const float *x, float *buf,
 		  float *out)
 {
 	const model_cfg_t *c = &m->cfg;
-	int H = c->hidden, C1 = c->cutoffs[0], N = C1 + c->nclusters;
+	int H = model_top(c), C1 = c->cutoffs[0], N = C1 + c->nclusters;
 
 	gemv(m->ad.head_W, N, H, x, buf);
 	if (m->ad.head_b)

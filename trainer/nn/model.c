@@ -129,7 +129,7 @@ static int adaptive_check(const model_cfg_t *c, err_t *e)
 				       cut, i, lo);
 		if (model_cluster_dim(c, i) < 1)
 			return err_set(e, "--div-value %g: tail cluster %d would have width 0 (floor(%d / %g^%d)); give fewer cutoffs, a smaller --div-value or a larger --hidden",
-				       c->div_value, i, c->hidden, c->div_value, i);
+				       c->div_value, i, model_top(c), c->div_value, i);
 	}
 	return 0;
 }
@@ -168,18 +168,20 @@ int model_cfg_check(const model_cfg_t *c, err_t *e)
 	if (c->layers < 1 || c->layers > MODEL_MAX_LAYERS)
 		return err_set(e, "model: layers must be in 1..%d (got %d)",
 			       MODEL_MAX_LAYERS, c->layers);
-	if (c->tie && c->embed != c->hidden)
-		return err_set(e, "model: tie needs embed == hidden (got embed %d, hidden %d)",
-			       c->embed, c->hidden);
+	if (c->top_hidden < 0)
+		return err_set(e, "model: top_hidden must be >= 0 (got %d)", c->top_hidden);
+	if (c->tie && c->embed != model_top(c))
+		return err_set(e, "model: tie needs embed == the top layer's width (got embed %d, %s %d)",
+			       c->embed, c->top_hidden ? "top hidden" : "hidden", model_top(c));
 	if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
 		return err_set(e, "model: dropout must be in [0, 1) (got %g)",
 			       (double)c->dropout);
 	if (regs_check(c, e))
 		return -1;
 	/* 4H columns and T*B*V logits are counted in ints by BLAS. */
-	if ((int64_t)c->hidden * 4 > INT32_MAX)
+	if ((int64_t)c->hidden * 4 > INT32_MAX || (int64_t)c->top_hidden * 4 > INT32_MAX)
 		return err_set(e, "model: hidden %d is too large (4*hidden must fit an int)",
-			       c->hidden);
+			       c->hidden > c->top_hidden ? c->hidden : c->top_hidden);
 	if (c->softmax == MODEL_SOFTMAX_ADAPTIVE)
 		return adaptive_check(c, e);
 	if (c->softmax != MODEL_SOFTMAX_FULL)
@@ -208,8 +210,8 @@ void model_cluster(const model_cfg_t *c, int i, int *lo, int *hi)
  */
 int model_cluster_dim(const model_cfg_t *c, int i)
 {
-	double b = pow(c->div_value, i), mod = fmod((double)c->hidden, b);
-	double div = ((double)c->hidden - mod) / b, d = floor(div);
+	double H = model_top(c), b = pow(c->div_value, i), mod = fmod(H, b);
+	double div = (H - mod) / b, d = floor(div);
 
 	if (div - d > 0.5)
 		d += 1.0;
@@ -229,7 +231,8 @@ void model_cutoffs_str(const model_cfg_t *c, char *buf, size_t n)
 int model_cfg_same_shape(const model_cfg_t *a, const model_cfg_t *b)
 {
 	if (a->vocab != b->vocab || a->embed != b->embed || a->hidden != b->hidden ||
-	    a->layers != b->layers || a->tie != b->tie || a->softmax != b->softmax)
+	    a->layers != b->layers || a->tie != b->tie || a->softmax != b->softmax ||
+	    model_top(a) != model_top(b))
 		return 0;
 	if (a->softmax != MODEL_SOFTMAX_ADAPTIVE)
 		return 1;
@@ -258,10 +261,10 @@ static size_t add_tensor(model_t *m, const char *name, int rows, int cols,
 static size_t layout_adaptive(model_t *m, size_t off)
 {
 	const model_cfg_t *c = &m->cfg;
-	int N = c->cutoffs[0] + c->nclusters;
+	int N = c->cutoffs[0] + c->nclusters, H = model_top(c);
 	char name[32];
 
-	off = add_tensor(m, "out.head.W", N, c->hidden, off);
+	off = add_tensor(m, "out.head.W", N, H, off);
 	if (c->head_bias)
 		off = add_tensor(m, "out.head.b", 1, N, off);
 	for (int i = 1; i <= c->nclusters; i++) {
@@ -269,7 +272,7 @@ static size_t layout_adaptive(model_t *m, size_t off)
 
 		model_cluster(c, i, &lo, &hi);
 		snprintf(name, sizeof(name), "out.tail.%d.proj", i);
-		off = add_tensor(m, name, d, c->hidden, off);
+		off = add_tensor(m, name, d, H, off);
 		snprintf(name, sizeof(name), "out.tail.%d.W", i);
 		off = add_tensor(m, name, hi - lo, d, off);
 	}
@@ -280,7 +283,6 @@ static size_t layout_adaptive(model_t *m, size_t off)
 static void layout(model_t *m)
 {
 	const model_cfg_t *c = &m->cfg;
-	int H = c->hidden, G = 4 * c->hidden;
 	char name[32];
 	size_t off = 0;
 
@@ -289,13 +291,15 @@ static void layout(model_t *m)
 		off = layout_adaptive(m, off);
 	} else {
 		if (!c->tie)
-			off = add_tensor(m, "out.W", c->vocab, H, off);
+			off = add_tensor(m, "out.W", c->vocab, model_top(c), off);
 		off = add_tensor(m, "out.b", 1, c->vocab, off);
 	}
 	m->ready_out = off;
 	for (int l = c->layers - 1; l >= 0; l--) {
+		int H = model_width(c, l), G = 4 * H;
+
 		snprintf(name, sizeof(name), "lstm.%d.Wx", l);
-		off = add_tensor(m, name, l ? H : c->embed, G, off);
+		off = add_tensor(m, name, l ? model_width(c, l - 1) : c->embed, G, off);
 		snprintf(name, sizeof(name), "lstm.%d.Wh", l);
 		off = add_tensor(m, name, H, G, off);
 		snprintf(name, sizeof(name), "lstm.%d.b", l);
@@ -370,7 +374,6 @@ void model_free(model_t *m)
 void model_init_params(model_t *m, float init_scale, float forget_bias,
 		       uint64_t seed)
 {
-	int H = m->cfg.hidden;
 	rng_t r;
 
 	rng_seed(&r, seed, 0);
@@ -379,7 +382,7 @@ void model_init_params(model_t *m, float init_scale, float forget_bias,
 	if (forget_bias == 0.0f)
 		return;
 	for (int l = 0; l < m->cfg.layers; l++)
-		for (int j = H; j < 2 * H; j++)
+		for (int j = model_width(&m->cfg, l); j < 2 * model_width(&m->cfg, l); j++)
 			m->lstm[l].b[j] = forget_bias;
 }
 
@@ -396,7 +399,9 @@ int model_state_init(model_state_t *s, const model_cfg_t *cfg, int batch,
 	if (batch < 1)
 		return err_set(e, "model state: batch must be >= 1 (got %d)",
 			       batch);
-	n = (size_t)cfg->layers * batch * cfg->hidden;
+	n = model_state_floats(cfg, batch);
+	for (int l = 0; l < cfg->layers; l++)
+		s->off[l] = l ? s->off[l - 1] + (size_t)batch * model_width(cfg, l - 1) : 0;
 	s->h = err_calloc(n, sizeof(float), "the carried h state", e);
 	s->c = err_calloc(n, sizeof(float), "the carried C state", e);
 	if (!s->h || !s->c) {
@@ -405,16 +410,23 @@ int model_state_init(model_state_t *s, const model_cfg_t *cfg, int batch,
 	}
 	s->layers = cfg->layers;
 	s->batch = batch;
-	s->hidden = cfg->hidden;
+	s->n = n;
 	return 0;
+}
+
+size_t model_state_floats(const model_cfg_t *cfg, int batch)
+{
+	size_t n = 0;
+
+	for (int l = 0; l < cfg->layers; l++)
+		n += (size_t)batch * model_width(cfg, l);
+	return n;
 }
 
 void model_state_zero(model_state_t *s)
 {
-	size_t n = (size_t)s->layers * s->batch * s->hidden;
-
-	memset(s->h, 0, n * sizeof(float));
-	memset(s->c, 0, n * sizeof(float));
+	memset(s->h, 0, s->n * sizeof(float));
+	memset(s->c, 0, s->n * sizeof(float));
 }
 
 void model_state_free(model_state_t *s)
@@ -425,6 +437,18 @@ void model_state_free(model_state_t *s)
 }
 
 /* ---- the work area ---- */
+
+/* The widest layer: what the buffers shared by the layers hold. */
+static int max_width(const model_cfg_t *c)
+{
+	return c->top_hidden > c->hidden ? c->top_hidden : c->hidden;
+}
+
+/* The width of site s: E at the embedding, else layer s-1's. */
+static int site_width(const model_cfg_t *c, int s)
+{
+	return s ? model_width(c, s - 1) : c->embed;
+}
 
 /* The locked dropout probability of a site (model.h). */
 static float lock_p(const model_cfg_t *c, int site)
@@ -443,8 +467,8 @@ static int site_has_drop(const model_cfg_t *c, int s)
 /* The packed Wh of the recurrent GEMMs: forward H x 4H, backward 4H x H. */
 static size_t wpack_floats(const model_cfg_t *c)
 {
-	size_t fw = gs_packed_floats(c->hidden, 4 * c->hidden);
-	size_t bw = gs_packed_floats(4 * c->hidden, c->hidden);
+	size_t fw = gs_packed_floats(max_width(c), 4 * max_width(c));
+	size_t bw = gs_packed_floats(4 * max_width(c), max_width(c));
 
 	return fw > bw ? fw : bw;
 }
@@ -456,14 +480,14 @@ static size_t wpack_floats(const model_cfg_t *c)
  */
 static int tab_fits(const model_cfg_t *c, double TB)
 {
-	double V = c->vocab, rowf = c->embed > c->hidden ? c->embed : c->hidden;
+	double V = c->vocab, rowf = c->embed > max_width(c) ? c->embed : max_width(c);
 
-	return 2 * V <= TB && V * 4 * c->hidden <= TB * rowf;
+	return 2 * V <= TB && V * 4 * model_width(c, 0) <= TB * rowf;
 }
 
 static size_t tab_bytes(const model_cfg_t *c)
 {
-	return (size_t)c->vocab * 4 * c->hidden * sizeof(float);
+	return (size_t)c->vocab * 4 * model_width(c, 0) * sizeof(float);
 }
 
 size_t model_table_bytes(const model_cfg_t *cfg, int T, int B)
@@ -490,7 +514,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 			  int B, char *base)
 {
 	size_t TB = (size_t)T * B, f = sizeof(float);
-	size_t H = c->hidden, E = c->embed, V = c->vocab;
+	size_t H = max_width(c), E = c->embed, V = c->vocab;	/* H: the widest */
 	size_t off = 0;
 	int L = c->layers;
 
@@ -498,27 +522,30 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 	w->in = carve(base, &off, TB * sizeof(int32_t));
 	w->x0 = carve(base, &off, TB * E * f);
 	for (int l = 0; l < L; l++) {
-		w->gate[l] = carve(base, &off, TB * 4 * H * f);
-		w->hs[l] = carve(base, &off, (TB + B) * H * f);
-		w->cs[l] = carve(base, &off, (TB + B) * H * f);
-		w->tc[l] = carve(base, &off, TB * H * f);
+		size_t Hl = model_width(c, l);
+
+		w->gate[l] = carve(base, &off, TB * 4 * Hl * f);
+		w->hs[l] = carve(base, &off, (TB + B) * Hl * f);
+		w->cs[l] = carve(base, &off, (TB + B) * Hl * f);
+		w->tc[l] = carve(base, &off, TB * Hl * f);
 	}
 	if (c->dropout > 0.0f) {
 		w->mask[0] = carve(base, &off, TB * E * f);
 		for (int l = 0; l < L; l++)
-			w->mask[l + 1] = carve(base, &off, TB * H * f);
+			w->mask[l + 1] = carve(base, &off, TB * model_width(c, l) * f);
 	}
 	for (int l = 0; l < L; l++)
 		if (site_has_drop(c, l + 1))
-			w->drop[l] = carve(base, &off, TB * H * f);
+			w->drop[l] = carve(base, &off, TB * model_width(c, l) * f);
 	for (int s = 0; s <= L; s++)
 		if (lock_p(c, s) > 0.0f)
-			w->lmask[s] = carve(base, &off, (size_t)B * (s ? H : E) * f);
+			w->lmask[s] = carve(base, &off, (size_t)B * site_width(c, s) * f);
 	if (c->drop_emb > 0.0f)
 		w->emask = carve(base, &off, V * f);
 	if (c->weight_drop > 0.0f) {
 		for (int l = 0; l < L; l++)
-			w->wmask[l] = carve(base, &off, H * 4 * H * f);
+			w->wmask[l] = carve(base, &off,
+					    (size_t)model_width(c, l) * 4 * model_width(c, l) * f);
 		w->whm = carve(base, &off, H * 4 * H * f);
 	}
 	w->tgt = carve(base, &off, TB * sizeof(int32_t));
@@ -528,7 +555,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
 		w->ad.hy = carve(base, &off, TB * sizeof(int32_t));
 		w->ad.perm = carve(base, &off, TB * sizeof(int32_t));
 		w->ad.ry = carve(base, &off, TB * sizeof(int32_t));
-		w->ad.xg = carve(base, &off, TB * H * f);
+		w->ad.xg = carve(base, &off, TB * model_top(c) * f);
 		w->ad.pj = carve(base, &off, TB * d1 * f);
 		w->ad.dpj = carve(base, &off, TB * d1 * f);
 		w->rows = 0;	/* no whole logits matrix, ever */
@@ -553,7 +580,7 @@ static size_t work_layout(struct model_work *w, const model_cfg_t *c, int T,
  */
 static double work_bytes_bound(const model_cfg_t *c, int T, int B)
 {
-	double TB = (double)T * B, H = c->hidden, E = c->embed, L = c->layers;
+	double TB = (double)T * B, H = max_width(c), E = c->embed, L = c->layers;
 	/* dh, and layer 0's table (at most dh's size: tab_fits) */
 	double per_row = 2 + 2 * E + 9 * L * H + 4 * H + 2 * (E > H ? E : H);
 	/* any output width N <= V needs at most min(TB, cap(N)) * N floats,
@@ -738,7 +765,7 @@ static void site_mul(const model_work_t *w, int s, float *x, int n)
 /* Draw site s's masks for this window: per step, then locked. */
 static void site_draw(model_work_t *w, int s, rng_t *r)
 {
-	size_t width = s ? w->cfg.hidden : w->cfg.embed;
+	size_t width = site_width(&w->cfg, s);
 
 	if (w->dropped)
 		draw_mask(w->mask[s], (size_t)w->T * w->B * width, w->cfg.dropout, r);
@@ -764,7 +791,7 @@ static const float *layer_in(const model_work_t *w, int l)
 		return w->x0;
 	if (site_dropped(w, l))
 		return w->drop[l - 1];
-	return w->hs[l - 1] + (size_t)w->B * w->cfg.hidden;	/* h_0 on */
+	return w->hs[l - 1] + (size_t)w->B * model_width(&w->cfg, l - 1);	/* h_0 on */
 }
 
 static const float *top_out(const model_work_t *w)
@@ -773,7 +800,7 @@ static const float *top_out(const model_work_t *w)
 
 	if (site_dropped(w, L))
 		return w->drop[L - 1];
-	return w->hs[L - 1] + (size_t)w->B * w->cfg.hidden;
+	return w->hs[L - 1] + (size_t)w->B * model_top(&w->cfg);
 }
 
 static void embed_fwd(const model_t *m, model_work_t *w, const int32_t *tok,
@@ -857,8 +884,8 @@ static void cell_fwd(int B, int H, float *g, const float *cp, float *c,
 /* gate = b + X * Wx for all T*B rows of layer l; layer 0 maybe by table. */
 static void input_fwd(const model_t *m, model_work_t *w, int l)
 {
-	int V = m->cfg.vocab, G = 4 * m->cfg.hidden;
-	int in = l ? m->cfg.hidden : m->cfg.embed;
+	int V = m->cfg.vocab, G = 4 * model_width(&m->cfg, l);
+	int in = site_width(&m->cfg, l);
 	size_t TB = (size_t)w->T * w->B;
 	const model_lstm_t *p = &m->lstm[l];
 
@@ -879,14 +906,14 @@ static void input_fwd(const model_t *m, model_work_t *w, int l)
 static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 		     model_state_t *s, rng_t *r)
 {
-	int T = w->T, B = w->B, H = m->cfg.hidden, G = 4 * H;
+	int T = w->T, B = w->B, H = model_width(&m->cfg, l), G = 4 * H;
 	size_t TB = (size_t)T * B, BH = (size_t)B * H;
 	const model_lstm_t *p = &m->lstm[l];
 	float *gate = w->gate[l], *hs = w->hs[l], *cs = w->cs[l];
 
 	/* Block 0 of hs and cs is the carried state: h_{-1} and C_{-1}. */
-	memcpy(hs, s->h + l * BH, BH * sizeof(float));
-	memcpy(cs, s->c + l * BH, BH * sizeof(float));
+	memcpy(hs, s->h + s->off[l], BH * sizeof(float));
+	memcpy(cs, s->c + s->off[l], BH * sizeof(float));
 	input_fwd(m, w, l);	/* all T*B input rows at once */
 	if (w->regs && w->wmask[l]) {	/* weight drop: the window's Wh */
 		draw_mask(w->wmask[l], (size_t)H * G, m->cfg.weight_drop, r);
@@ -903,8 +930,8 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 		cell_fwd(B, H, gt, cs + t * BH, cs + (t + 1) * BH,
 			 w->tc[l] + t * BH, hs + (t + 1) * BH);
 	}
-	memcpy(s->h + l * BH, hs + T * BH, BH * sizeof(float));
-	memcpy(s->c + l * BH, cs + T * BH, BH * sizeof(float));
+	memcpy(s->h + s->off[l], hs + T * BH, BH * sizeof(float));
+	memcpy(s->c + s->off[l], cs + T * BH, BH * sizeof(float));
 	if (site_dropped(w, l + 1)) {
 		site_draw(w, l + 1, r);
 		memcpy(w->drop[l], hs + BH, TB * H * sizeof(float));
@@ -923,7 +950,7 @@ static void lstm_fwd(const model_t *m, model_work_t *w, int l,
 static double reg_fwd_bwd(const model_t *m, model_work_t *w, float *dh,
 			  float scale)
 {
-	int T = w->T, B = w->B, H = m->cfg.hidden, L = m->cfg.layers;
+	int T = w->T, B = w->B, H = model_top(&m->cfg), L = m->cfg.layers;
 	size_t TB = (size_t)T * B, BH = (size_t)B * H;
 	const float *x = top_out(w), *h = w->hs[L - 1] + BH;	/* h_0 on */
 	double ar = m->cfg.ar / H, tar = T > 1 ? m->cfg.tar * T / ((T - 1.0) * H) : 0.0;
@@ -958,7 +985,7 @@ static double reg_fwd_bwd(const model_t *m, model_work_t *w, float *dh,
 static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
 			 int grad, float scale, double *nll)
 {
-	int T = w->T, B = w->B, TB = T * B, H = m->cfg.hidden;
+	int T = w->T, B = w->B, TB = T * B, H = model_top(&m->cfg);
 	const float *top = top_out(w);
 	float *dh = grad ? w->dh : NULL;
 	double loss;
@@ -986,7 +1013,7 @@ static double output_fwd(model_t *m, model_work_t *w, const int32_t *tok,
 
 void model_log_probs(const model_t *m, model_work_t *w, int row, float *out)
 {
-	const float *x = top_out(w) + (size_t)row * m->cfg.hidden;
+	const float *x = top_out(w) + (size_t)row * model_top(&m->cfg);
 	int V = m->cfg.vocab;
 
 	assert(row >= 0 && row < w->T * w->B && w->mode != WORK_EMPTY);
@@ -996,8 +1023,8 @@ void model_log_probs(const model_t *m, model_work_t *w, int row, float *out)
 	}
 	/* out = out_W x + out_b, then its log softmax */
 	memcpy(out, m->out_b, (size_t)V * sizeof(float));
-	cblas_sgemv(CblasRowMajor, CblasNoTrans, V, m->cfg.hidden, 1.0f,
-		    m->out_W, m->cfg.hidden, x, 1, 1.0f, out, 1);
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, V, model_top(&m->cfg), 1.0f,
+		    m->out_W, model_top(&m->cfg), x, 1, 1.0f, out, 1);
 	sm_log_softmax(out, V, out);
 }
 
@@ -1013,7 +1040,7 @@ static double forward(model_t *m, model_work_t *w, model_state_t *s,
 		      double *nll)
 {
 	assert(s->batch == w->B && s->layers == m->cfg.layers &&
-	       s->hidden == m->cfg.hidden);
+	       s->n == model_state_floats(&m->cfg, w->B));
 	/* the work area's masks were laid out for its own settings */
 	assert(model_cfg_same_shape(&w->cfg, &m->cfg) &&
 	       w->cfg.dropout == m->cfg.dropout && same_regs(&w->cfg, &m->cfg));
@@ -1094,7 +1121,7 @@ static void hook_call(model_grad_hook_t hook, void *ctx, size_t ready)
  */
 static void input_bwd_tab(model_t *m, model_work_t *w)
 {
-	int V = m->cfg.vocab, E = m->cfg.embed, G = 4 * m->cfg.hidden;
+	int V = m->cfg.vocab, E = m->cfg.embed, G = 4 * model_width(&m->cfg, 0);
 	size_t TB = (size_t)w->T * w->B;
 
 	memset(w->tab, 0, (size_t)V * G * sizeof(float));
@@ -1110,8 +1137,8 @@ static void input_bwd_tab(model_t *m, model_work_t *w)
 static void lstm_bwd(model_t *m, model_work_t *w, int l, size_t ready,
 		     model_grad_hook_t hook, void *ctx)
 {
-	int T = w->T, B = w->B, H = m->cfg.hidden, G = 4 * H;
-	int in = l ? H : m->cfg.embed, TB = T * B;
+	int T = w->T, B = w->B, H = model_width(&m->cfg, l), G = 4 * H;
+	int in = site_width(&m->cfg, l), TB = T * B;
 	size_t BH = (size_t)B * H;
 	const model_lstm_t *p = &m->lstm[l];
 	model_lstm_t *gp = &m->g_lstm[l];

@@ -99,7 +99,7 @@ typedef struct {
 	int embed;	/* E */
 	int hidden;	/* H */
 	int layers;	/* L, 1 .. MODEL_MAX_LAYERS */
-	int tie;	/* output projection uses emb (needs E == H) */
+	int tie;	/* output projection uses emb (needs E == the top width) */
 	float dropout;	/* probability of dropping a unit, 0 <= p < 1 */
 	/* The output layer (zero: the full softmax). */
 	int softmax;	/* MODEL_SOFTMAX_* */
@@ -113,6 +113,11 @@ typedef struct {
 	float drop_emb;		/* embedding dropout: whole word types */
 	float weight_drop;	/* DropConnect on every layer's Wh */
 	float ar, tar;		/* activation and temporal activation reg. */
+	/* the last layer's width when it differs from H (awd-lstm-lm shrinks
+	 * it to E so that the output layer can be tied); 0 = H.  Every "H" of
+	 * the top layer and of the output layer above it is this width.  Last
+	 * in the struct: positional initializers elsewhere stay as they are. */
+	int top_hidden;
 } model_cfg_t;
 
 /* One named tensor of the parameter buffer. */
@@ -153,11 +158,26 @@ typedef struct {
 	size_t ready_out, ready_lstm[MODEL_MAX_LAYERS];
 } model_t;
 
-/* The carried working memory: h and C of every layer for B streams. */
+/* Layer l's width H_l: H, or top_hidden for the last layer when set. */
+static inline int model_width(const model_cfg_t *c, int l)
+{
+	return l == c->layers - 1 && c->top_hidden > 0 ? c->top_hidden : c->hidden;
+}
+
+/* The width of the top layer, which the output layer reads. */
+static inline int model_top(const model_cfg_t *c)
+{
+	return model_width(c, c->layers - 1);
+}
+
+/* The carried working memory: h and C of every layer for B streams,
+ * layer after layer, layer l's B x H_l at off[l]. */
 typedef struct {
-	int layers, batch, hidden;
-	float *h;	/* layers x batch x hidden, owned */
-	float *c;	/* layers x batch x hidden, owned */
+	int layers, batch;
+	size_t n;	/* floats of each of h and c: B x the sum of the widths */
+	size_t off[MODEL_MAX_LAYERS];
+	float *h;	/* n floats, owned */
+	float *c;	/* n floats, owned */
 } model_state_t;
 
 /* Activations of one window (T steps x B streams); opaque to callers. */
@@ -204,6 +224,8 @@ void model_init_params(model_t *m, float init_scale, float forget_bias,
 
 int model_state_init(model_state_t *s, const model_cfg_t *cfg, int batch,
 		     err_t *e);
+/* Floats of each of a state's h and c: batch x the sum of the widths. */
+size_t model_state_floats(const model_cfg_t *cfg, int batch);
 void model_state_zero(model_state_t *s);
 void model_state_free(model_state_t *s);
 
