@@ -17,7 +17,9 @@
 #   STEPS=20 scripts/ptb-medium.sh 2 runs/smoke-medium     # smoke test
 # PRESET=medium-reg runs the same model tied and with AWD-LSTM's regularizers
 # (README: Results; target test <= 75, Inan et al. 2016: valid 77.1, test 73.9)
-# into runs/ptb-medium-reg-np$NP by default.
+# into runs/ptb-medium-reg-np$NP by default; PRESET=awd-ptb the AWD-LSTM of
+# Merity et al. 2017 (3 x 1150/400, 500 epochs: valid 60.0, test 57.3; about
+# 20 minutes an epoch here) into runs/ptb-awd-np$NP, EPOCHS=N to stop sooner.
 # Env: STEPS (stop after N steps in total), CKPT_EVERY, EXTRA (more train flags),
 # PTB (text dir), DATA (data set, default runs/ptb.h5), PRESET.
 set -euo pipefail
@@ -28,8 +30,12 @@ preset=${PRESET:-zaremba-medium}
 case $preset in
 zaremba-medium) run=${2:-runs/ptb-medium-np$np} ref_valid=86.2 ref="paper (Zaremba et al. 2014, medium): valid 86.2, test 82.7" ;;
 medium-reg) run=${2:-runs/ptb-medium-reg-np$np} ref_valid=77.1 ref="Inan et al. 2016 (VD-LSTM+RE, 650 units): valid 77.1, test 73.9; target test <= 75" ;;
-*) echo "ptb-medium: PRESET must be zaremba-medium or medium-reg (got $preset)" >&2; exit 2 ;;
+awd-ptb) run=${2:-runs/ptb-awd-np$np} ref_valid=60.0 ref="Merity et al. 2017 (AWD-LSTM, 500 epochs, before finetuning): valid 60.0, test 57.3" ;;
+*) echo "ptb-medium: PRESET must be zaremba-medium, medium-reg or awd-ptb (got $preset)" >&2; exit 2 ;;
 esac
+bptt=35 extra=()
+# awd-ptb: validation in 10 streams in all (--eval-batch is per rank), bptt 70
+[ "$preset" = awd-ptb ] && bptt=70 extra=(--eval-batch $((10 / np > 0 ? 10 / np : 1)))
 ptb=${PTB:-../shared/data/ptb}
 data=${DATA:-runs/ptb.h5}
 [ $((20 % np)) -eq 0 ] || { echo "ptb-medium: NP must divide the global batch 20 (got $np)" >&2; exit 2; }
@@ -48,11 +54,11 @@ progress() {
 
 rc=0
 resumable_train "$run" -n "$np" train --data "$data" --run-dir "$run" \
-	--preset "$preset" --batch $((20 / np)) --resume auto \
+	--preset "$preset" --batch $((20 / np)) "${extra[@]}" ${EPOCHS:+--epochs $EPOCHS} --resume auto \
 	--ckpt-every "${CKPT_EVERY:-250}" --log-seconds 60 ${STEPS:+--steps $STEPS} ${EXTRA:-} || rc=$?
 progress
 resumable_done "$rc"
-$engram eval --ckpt "$run" --data "$data" --split test --batch 1 --bptt 35 --json \
+$engram eval --ckpt "$run" --data "$data" --split test --batch 1 --bptt "$bptt" --json \
 	| tee "$run/test-batch1.json"
 echo "$ref"
 if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
